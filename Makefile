@@ -1,0 +1,56 @@
+# mmocr_mms developer entry points. Every target installs what it needs on
+# first use into the current Python environment (skipped when satisfied).
+PYTHON ?= python3
+PIP ?= $(PYTHON) -m pip
+PYTEST_ARGS ?=
+DEMO_DIR ?= work_dirs/demo
+export OMP_NUM_THREADS ?= 2
+
+.PHONY: help install force-install demo test test-fast benchmark mmcv-full clean
+
+help:
+	@echo "make demo       - install on first use, run the demo (see README)"
+	@echo "make test       - install on first use, run the test suite"
+	@echo "make benchmark  - mask transform speed vs mmpretrain BEiTMaskGenerator"
+	@echo "make mmcv-full  - optional: build compiled mmcv 2.0.1 (~45 min, not in CI)"
+
+# Fast check first (no torch import); full install only when it fails.
+install:
+	@$(PYTHON) tools/misc/check_install.py >/dev/null 2>&1 || $(MAKE) --no-print-directory force-install
+
+force-install:
+	@echo ">> installing mmocr_mms and its tested dependencies (first run takes a few minutes)"
+	@MMCV_REQ="-r requirements/lite.txt"; \
+	if $(PYTHON) -c "import importlib.metadata as m, sys; sys.exit(0 if m.version('mmcv').startswith('2.0.') else 1)" 2>/dev/null; then \
+	  echo ">> compiled mmcv found, not installing mmcv-lite"; MMCV_REQ=""; fi; \
+	$(PIP) install -c requirements/constraints.txt -r requirements/runtime.txt \
+	  -r requirements/tests.txt $$MMCV_REQ
+	$(PIP) install --no-deps --no-build-isolation -e .
+	@$(PYTHON) tools/misc/check_install.py
+
+demo: install
+	$(PYTHON) tools/demo.py --work-dir $(DEMO_DIR)
+
+# pytest exit code 5 means "no tests collected": report it as a failure.
+test: install
+	@$(PYTHON) -m pytest tests $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected no tests"; exit 1; fi; \
+	exit $$rc
+
+benchmark: install
+	$(PYTHON) tools/benchmark_masks.py
+
+# Optional compiled mmcv 2.0.1 (RoIAlign & co. for detectors). Its setup.py
+# forces -std=c++14, which torch >= 2.1 headers reject; patch to C++17.
+MMCV_BUILD := build/mmcv
+mmcv-full: install
+	mkdir -p $(MMCV_BUILD)
+	$(PIP) download --no-deps --no-binary :all: --no-build-isolation mmcv==2.0.1 -d $(MMCV_BUILD)
+	cd $(MMCV_BUILD) && rm -rf mmcv-2.0.1 && tar xzf mmcv-2.0.1.tar.gz && \
+	  sed -i 's/c++14/c++17/g' mmcv-2.0.1/setup.py
+	$(PIP) uninstall -y mmcv-lite
+	cd $(MMCV_BUILD)/mmcv-2.0.1 && MMCV_WITH_OPS=1 MAX_JOBS=2 $(PIP) install --no-build-isolation -v .
+	$(PYTHON) -c "import mmcv.ops, mmocr_mms.utils.compat as c; assert c.has_compiled_mmcv_ops(); print('compiled mmcv ops OK')"
+
+clean:
+	rm -rf build work_dirs .pytest_cache
