@@ -1,0 +1,16 @@
+"""Datasets (DATASETS registry, scope ``mmocr``) and transforms."""
+from .base import MMSBaseDataset, SkipCounter, VirtualDataset
+from .image_folder import ImageFolderDataset
+from .image_io import BadSample, decode_image, read_image_file
+from .lmdb_dataset import UnlabeledLMDBDataset
+from .lmdb_writer import collect_items, write_lmdb
+from .synth_word import SynthWordDataset
+from .transforms import *  # noqa: F401,F403
+from .tsv_dataset import TSVTextRecogDataset
+
+__all__ = [
+    'MMSBaseDataset', 'VirtualDataset', 'SkipCounter', 'BadSample',
+    'decode_image', 'read_image_file', 'SynthWordDataset',
+    'UnlabeledLMDBDataset', 'ImageFolderDataset', 'TSVTextRecogDataset',
+    'collect_items', 'write_lmdb'
+]

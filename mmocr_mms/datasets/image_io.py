@@ -1,0 +1,89 @@
+"""Image decoding that never crashes a run.
+
+Every loader of this package goes through :func:`decode_image`, which turns
+whatever bytes a dataset holds into a BGR ``uint8`` array (H, W, 3), the
+MMOCR convention, or raises :class:`BadSample` with a short reason that the
+dataset counts and logs (see :class:`mmocr_mms.datasets.base.SkipCounter`).
+
+Conversions (not failures): grayscale -> 3 channels; BGRA -> composited on
+white (transparent text crops); 16-bit -> 8-bit; float in [0, 1] -> 8-bit.
+"""
+import os.path as osp
+from typing import Optional
+
+import cv2
+import numpy as np
+
+__all__ = ['BadSample', 'decode_image', 'read_image_file']
+
+
+class BadSample(Exception):
+    """A sample that cannot be used; ``reason`` is a short counting key
+    (``'missing'``, ``'empty'``, ``'corrupt'``, ``'too_small'``, ...)."""
+
+    def __init__(self, reason: str, detail: str = '') -> None:
+        super().__init__(f'{reason}: {detail}' if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+def _to_bgr_uint8(img: np.ndarray) -> np.ndarray:
+    if img.dtype == np.uint16:
+        img = (img.astype(np.uint32) // 257).astype(np.uint8)
+    elif img.dtype.kind == 'f':
+        img = (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
+    elif img.dtype != np.uint8:
+        raise BadSample('unsupported_dtype', str(img.dtype))
+    if img.ndim == 2:
+        return cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+    if img.ndim == 3 and img.shape[2] == 1:
+        return cv2.cvtColor(img[:, :, 0], cv2.COLOR_GRAY2BGR)
+    if img.ndim == 3 and img.shape[2] == 4:
+        alpha = img[:, :, 3:4].astype(np.float32) / 255.0
+        white = np.full_like(img[:, :, :3], 255, dtype=np.float32)
+        out = img[:, :, :3].astype(np.float32) * alpha + white * (1 - alpha)
+        return (out + 0.5).astype(np.uint8)
+    if img.ndim == 3 and img.shape[2] == 3:
+        return img
+    raise BadSample('unsupported_channels', str(img.shape))
+
+
+def decode_image(data: Optional[bytes],
+                 source: str = '',
+                 min_size: int = 2) -> np.ndarray:
+    """Decode image bytes to BGR uint8 (H, W, 3).
+
+    Args:
+        data: Encoded image (PNG, JPEG, BMP, TIFF, WebP, ...).
+        source: Where the bytes came from, for messages.
+        min_size: Smallest accepted height and width in pixels.
+
+    Raises:
+        BadSample: ``'empty'``, ``'corrupt'``, ``'too_small'`` or an
+            unsupported pixel format.
+    """
+    if not data:
+        raise BadSample('empty', source)
+    buf = np.frombuffer(data, np.uint8)
+    try:
+        img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+    except cv2.error as e:  # some malformed headers raise instead of None
+        raise BadSample('corrupt', f'{source} ({e})') from None
+    if img is None or img.size == 0:
+        raise BadSample('corrupt', source)
+    img = _to_bgr_uint8(img)
+    if min(img.shape[:2]) < min_size:
+        raise BadSample('too_small', f'{source} {img.shape[1]}x{img.shape[0]}')
+    return img
+
+
+def read_image_file(path: str, min_size: int = 2) -> np.ndarray:
+    """Read and decode one image file; :class:`BadSample` on failure."""
+    if not osp.isfile(path):
+        raise BadSample('missing', path)
+    try:
+        with open(path, 'rb') as f:
+            data = f.read()
+    except OSError as e:
+        raise BadSample('unreadable', f'{path} ({e})') from None
+    return decode_image(data, path, min_size)

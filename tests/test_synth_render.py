@@ -1,0 +1,303 @@
+"""Tests for mmocr_mms.datasets.synth_render (fast, CPU only, no downloads)."""
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mmocr_mms.datasets.synth_render import (DEFAULT_LEXICON, WordRenderer,
+                                             default_font_paths, find_fonts)
+
+CHARSET = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'
+
+
+@pytest.fixture(scope='module')
+def renderer() -> WordRenderer:
+    # Module-scoped: building the glyph-coverage table costs a few ms/font.
+    return WordRenderer()
+
+
+def _clean(**kwargs) -> WordRenderer:
+    """Renderer without photometric degradations (for contrast checks)."""
+    return WordRenderer(
+        blur_prob=0.0, noise_std=(0.0, 0.0), lowres_prob=0.0, **kwargs)
+
+
+def _assert_same(a, b) -> None:
+    assert a[1] == b[1]
+    assert a[0].shape == b[0].shape
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[2], b[2])
+
+
+# -- fonts / lexicon ---------------------------------------------------------
+def test_default_fonts_are_dejavu_without_display() -> None:
+    paths = default_font_paths()
+    assert paths, 'matplotlib ships DejaVu fonts'
+    assert paths == sorted(paths)
+    names = [Path(p).name for p in paths]
+    assert all(n.startswith('DejaVu') and n.endswith('.ttf') for n in names)
+    assert not any('Display' in n for n in names)
+    assert all(Path(p).is_file() for p in paths)
+
+
+def test_default_lexicon_shape() -> None:
+    assert 300 <= len(DEFAULT_LEXICON) <= 500
+    assert all(2 <= len(w) <= 14 for w in DEFAULT_LEXICON)
+    assert all(w.isascii() and w.isalpha() for w in DEFAULT_LEXICON)
+    # Case-insensitively unique: case variants come from the renderer.
+    assert len({w.lower() for w in DEFAULT_LEXICON}) == len(DEFAULT_LEXICON)
+
+
+def test_find_fonts_recursive_and_sorted(tmp_path: Path) -> None:
+    src = default_font_paths()[0]
+    (tmp_path / 'sub').mkdir()
+    shutil.copy(src, tmp_path / 'sub' / 'b.TTF')
+    shutil.copy(src, tmp_path / 'a.otf')
+    (tmp_path / 'readme.txt').write_text('not a font')
+    found = find_fonts(str(tmp_path))
+    assert found == sorted(found)
+    assert [Path(p).name for p in found] == ['a.otf', 'b.TTF']
+
+
+def test_find_fonts_empty_dir_raises(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match='font_dir'):
+        find_fonts(str(tmp_path))
+
+
+# -- determinism ---------------------------------------------------------------
+def test_same_seed_index_identical_across_instances() -> None:
+    a, b = WordRenderer(), WordRenderer()
+    for index in (0, 1, 17, 12345):
+        _assert_same(a.render(7, index), b.render(7, index))
+        # Repeated calls on one instance (warm font cache) agree too.
+        _assert_same(a.render(7, index), a.render(7, index))
+
+
+def test_different_index_and_seed_differ(renderer: WordRenderer) -> None:
+    base = renderer.render(0, 0)
+
+    def differs(other) -> bool:
+        return (other[1] != base[1] or other[0].shape != base[0].shape
+                or not np.array_equal(other[0], base[0]))
+
+    assert differs(renderer.render(0, 1))
+    assert differs(renderer.render(1, 0))
+    # Over many indices the texts are varied, not a handful of repeats.
+    texts = {renderer.render(3, i)[1] for i in range(50)}
+    assert len(texts) > 40
+
+
+# Source shared by this process and a fresh interpreter (run with ``-c``, so
+# it must not depend on importing this test module).
+_DIGEST_SRC = """
+import hashlib
+from mmocr_mms.datasets.synth_render import WordRenderer
+
+
+def digest(r, seed, n):
+    h = hashlib.sha256()
+    for index in range(n):
+        img, text, mask = r.render(seed, index)
+        h.update(text.encode())
+        h.update(str(img.shape).encode())
+        h.update(img.tobytes())
+        h.update(mask.tobytes())
+    return h.hexdigest()
+"""
+
+
+def test_identical_across_processes(renderer: WordRenderer) -> None:
+    namespace: dict = {}
+    exec(_DIGEST_SRC, namespace)
+    expected = namespace['digest'](renderer, 4, 10)
+    code = _DIGEST_SRC + '\nprint(digest(WordRenderer(), 4, 10))\n'
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ)
+    env['PYTHONPATH'] = os.pathsep.join(
+        [str(root)] + [p for p in [env.get('PYTHONPATH')] if p])
+    out = subprocess.run([sys.executable, '-c', code], cwd=root, env=env,
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == expected
+
+
+def test_pickle_round_trip_renders_identically(
+        renderer: WordRenderer) -> None:
+    renderer.render(0, 0)  # fill the font cache before pickling
+    clone = pickle.loads(pickle.dumps(renderer))
+    assert clone._font_cache == {}
+    for index in range(5):
+        _assert_same(renderer.render(11, index), clone.render(11, index))
+
+
+def test_negative_seed_or_index_rejected(renderer: WordRenderer) -> None:
+    with pytest.raises(ValueError, match='seed'):
+        renderer.render(-1, 0)
+    with pytest.raises(ValueError, match='index'):
+        renderer.render(0, -1)
+
+
+# -- output format -------------------------------------------------------------
+def test_output_format(renderer: WordRenderer) -> None:
+    allowed = set(CHARSET)
+    for w in DEFAULT_LEXICON:
+        allowed.update(w, w.upper(), w.lower())
+    for index in range(40):
+        img, text, mask = renderer.render(5, index)
+        assert img.dtype == np.uint8 and img.ndim == 3 and img.shape[2] == 3
+        assert img.flags['C_CONTIGUOUS']
+        assert mask.dtype == np.bool_ and mask.shape == img.shape[:2]
+        h, w = mask.shape
+        # Natural word crop: roughly height..2*height (+ rotation growth).
+        assert 24 <= h <= 128 and w >= 16
+        assert 0.4 <= w / h <= 14
+        assert mask.any() and not mask.all()
+        assert 0.02 < mask.mean() < 0.8
+        assert text and set(text) <= allowed
+        assert text.lower() in {x.lower() for x in DEFAULT_LEXICON} or \
+            set(text) <= set(CHARSET)
+
+
+def test_lexicon_case_styles(renderer: WordRenderer) -> None:
+    lex = {w.lower(): w for w in renderer.lexicon}
+    r = WordRenderer(random_word_prob=0.0)
+    styles = set()
+    for index in range(200):
+        text = r.render(0, index)[1]
+        word = lex[text.lower()]  # always a lexicon word
+        for name, variant in (('asis', word), ('upper', word.upper()),
+                              ('lower', word.lower()),
+                              ('title', word[:1].upper() + word[1:].lower())):
+            if text == variant:
+                styles.add(name)
+    assert styles == {'asis', 'upper', 'lower', 'title'}
+
+
+def test_random_strings_from_charset() -> None:
+    r = WordRenderer(random_word_prob=1.0, min_len=3, max_len=6,
+                     charset='abcXYZ789')
+    lengths = set()
+    for index in range(60):
+        text = r.render(1, index)[1]
+        assert set(text) <= set('abcXYZ789')
+        assert 3 <= len(text) <= 6
+        lengths.add(len(text))
+    assert lengths == {3, 4, 5, 6}
+
+
+def test_lexicon_filtered_by_max_len() -> None:
+    r = WordRenderer(lexicon=['ok', 'hotel', 'supermarket'], max_len=5,
+                     random_word_prob=0.0)
+    assert r.lexicon == ('ok', 'hotel')
+    texts = {r.render(0, i)[1].lower() for i in range(30)}
+    assert texts == {'ok', 'hotel'}
+
+
+def test_words_without_glyphs_are_dropped() -> None:
+    # DejaVu has no CJK ideographs: the word would render as .notdef boxes
+    # with a label that does not describe the pixels.
+    r = WordRenderer(lexicon=['hello', '\u4e2d\u6587'], random_word_prob=0.0)
+    assert r.lexicon == ('hello',)
+    with pytest.raises(ValueError, match='lexicon'):
+        WordRenderer(lexicon=['\u4e2d\u6587'], random_word_prob=0.0)
+    with pytest.raises(ValueError, match='charset'):
+        WordRenderer(charset='abc\u4e2d')
+
+
+def test_user_font_dir(tmp_path: Path) -> None:
+    src = Path(default_font_paths()[0])
+    shutil.copy(src, tmp_path / 'MyFont.ttf')
+    r = WordRenderer(fonts=[], font_dir=str(tmp_path))
+    assert r.fonts == (str(tmp_path / 'MyFont.ttf'),)
+    img, text, mask = r.render(0, 0)
+    assert text and mask.any() and img.shape[:2] == mask.shape
+    # font_dir adds to the defaults when fonts is None.
+    both = WordRenderer(font_dir=str(tmp_path))
+    assert len(both.fonts) == len(default_font_paths()) + 1
+
+
+# -- appearance ---------------------------------------------------------------
+def test_text_contrasts_with_background() -> None:
+    r = _clean()
+    for index in range(12):
+        img, _, mask = r.render(2, index)
+        gray = img.astype(np.float64) @ np.array([0.114, 0.587, 0.299])
+        inner = gray[mask].mean()
+        outer = gray[~mask].mean()
+        assert abs(inner - outer) > 30, (index, inner, outer)
+
+
+def test_mask_matches_image_without_warp() -> None:
+    # Flat background, no degradation: glyph pixels have the text colour
+    # and pixels far from any glyph have the background colour.
+    r = WordRenderer(rotation=0.0, perspective=0.0, blur_prob=0.0,
+                     noise_std=0.0, lowres_prob=0.0)
+    for index in range(8):
+        img, _, mask = r.render(9, index)
+        core = img[mask].astype(np.int16)
+        # Anti-aliasing only touches the mask border; the glyph interior is
+        # (nearly) one colour.
+        assert np.median(np.abs(core - np.median(core, 0)).sum(1)) < 40
+
+
+class _RedOnBlack(WordRenderer):
+    """Forces RGB text colour (255, 0, 0) on black to pin the channel order."""
+
+    def _sample_colors(self, rng):
+        return (np.array([255, 0, 0], np.float32),
+                np.zeros(3, np.float32))
+
+
+def test_channel_order_is_bgr() -> None:
+    r = _RedOnBlack(blur_prob=0.0, noise_std=0.0, lowres_prob=0.0)
+    img, _, mask = r.render(0, 0)
+    glyph = img[mask].astype(np.float64).mean(0)
+    # Red lives in the last channel in BGR order.
+    assert glyph[2] > 150 and glyph[0] < 30 and glyph[1] < 30
+
+
+# -- validation ---------------------------------------------------------------
+@pytest.mark.parametrize('kwargs, name', [
+    (dict(random_word_prob=-0.1), 'random_word_prob'),
+    (dict(random_word_prob=1.5), 'random_word_prob'),
+    (dict(blur_prob=-1), 'blur_prob'),
+    (dict(lowres_prob=2), 'lowres_prob'),
+    (dict(min_len=5, max_len=3), 'min_len'),
+    (dict(min_len=0), 'min_len'),
+    (dict(max_len=0), 'max_len'),
+    (dict(height=4), 'height'),
+    (dict(rotation=-1), 'rotation'),
+    (dict(perspective=0.9), 'perspective'),
+    (dict(noise_std=(5, 1)), 'noise_std'),
+    (dict(noise_std=(-1, 2)), 'noise_std'),
+    (dict(min_contrast=200), 'min_contrast'),
+    (dict(lexicon=[], random_word_prob=0.0), 'lexicon'),
+    (dict(lexicon=['two words']), 'lexicon'),
+    (dict(charset='', random_word_prob=0.5), 'charset'),
+    (dict(charset='a b'), 'charset'),
+    (dict(fonts=['/nonexistent/font.ttf']), 'fonts'),
+    (dict(fonts=[]), 'fonts'),
+])
+def test_invalid_arguments(kwargs: dict, name: str) -> None:
+    with pytest.raises(ValueError, match=name):
+        WordRenderer(**kwargs)
+
+
+def test_invalid_font_file(tmp_path: Path) -> None:
+    bad = tmp_path / 'broken.ttf'
+    bad.write_bytes(b'not a font')
+    with pytest.raises(ValueError, match='fonts'):
+        WordRenderer(fonts=[str(bad)])
+    with pytest.raises(ValueError, match='font_dir'):
+        WordRenderer(font_dir=str(tmp_path / 'missing'))
+
+
+def test_empty_lexicon_ok_when_only_random() -> None:
+    r = WordRenderer(lexicon=[], random_word_prob=1.0)
+    assert set(r.render(0, 0)[1]) <= set(CHARSET)
