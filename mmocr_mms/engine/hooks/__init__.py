@@ -1,0 +1,3 @@
+from .mask_epoch_hook import MaskEpochHook
+
+__all__ = ['MaskEpochHook']
