@@ -26,7 +26,8 @@ class PackMIMInputs(BaseTransform):
           for MMOCR loaders; the data preprocessor converts).
         - ``data_samples``: :class:`TextRecogDataSample` with data field
           ``mask`` (bool tensor (H/p, W/p), True = masked), metainfo
-          ``mask_type`` and ``meta_keys``, optional ``gt_text``.
+          ``mask_type``, ``valid_ratio`` (1.0 unless set) and
+          ``meta_keys``; optional ``gt_text``.
 
     Args:
         meta_keys (Sequence[str]): Keys copied to the metainfo when present.
@@ -57,9 +58,11 @@ class PackMIMInputs(BaseTransform):
             gt_text.item = results['gt_texts'][0] if results[
                 'gt_texts'] else ''
             sample.gt_text = gt_text
-        sample.set_metainfo(
-            {k: results[k]
-             for k in self.meta_keys if k in results})
+        meta = {k: results[k] for k in self.meta_keys if k in results}
+        # MMOCR's TextRecogDataPreprocessor reads it; 1.0 unless a
+        # padding resize recorded otherwise (as PackTextRecogInputs does).
+        meta['valid_ratio'] = results.get('valid_ratio', 1.0)
+        sample.set_metainfo(meta)
         return dict(inputs=inputs, data_samples=sample)
 
     def __repr__(self) -> str:

@@ -1,3 +1,4 @@
 from .mask_epoch_hook import MaskEpochHook
+from .reconstruction_hook import ReconstructionVisHook
 
-__all__ = ['MaskEpochHook']
+__all__ = ['MaskEpochHook', 'ReconstructionVisHook']

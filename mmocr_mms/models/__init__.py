@@ -1,0 +1,6 @@
+"""Models of mmocr_mms; importing this package registers them in MMOCR's
+MODELS registry (scope ``mmocr``)."""
+from . import layers, utils  # noqa: F401  (no registration, plain modules)
+from .algorithms import *  # noqa: F401,F403
+from .backbones import *  # noqa: F401,F403
+from .necks import *  # noqa: F401,F403

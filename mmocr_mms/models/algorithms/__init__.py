@@ -1,0 +1,4 @@
+"""Pretraining algorithms (MODELS registry, scope ``mmocr``)."""
+from .mms import MMS
+
+__all__ = ['MMS']

@@ -1,0 +1,621 @@
+"""Plain ViT encoder for scene-text word crops (MAE / MAERec style).
+
+Default input: 32x128 crops, 4x4 patches -> an 8 x 32 grid of 256 tokens.
+Parameter names follow timm's ``VisionTransformer`` (``patch_embed.proj``,
+``cls_token``, ``pos_embed``, ``blocks.i.*``, ``norm``), so MAE / MAERec /
+Union14M encoder checkpoints load by key. The fixed sin-cos position table is
+built on the true rectangular grid (see
+:mod:`mmocr_mms.models.utils.pos_embed`) and the grid is stored in a
+``pos_grid`` buffer so checkpoints remember it.
+"""
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+from mmengine.logging import print_log
+from mmengine.model import BaseModule
+from mmengine.runner.checkpoint import CheckpointLoader
+from torch import nn
+
+from mmocr.registry import MODELS
+from ..layers import PatchEmbed, TransformerBlock
+from ..utils import infer_grid, resize_pos_embed, sincos_pos_embed_2d
+
+__all__ = ['TextViT', 'extract_backbone_state_dict', 'load_backbone_weights']
+
+# Keys that make a checkpoint look like a backbone without holding any of
+# its learned layer weights; a load that matches only these is treated as a
+# failed load (see load_backbone_weights).
+_NON_LAYER_KEYS = ('pos_embed', 'pos_grid', 'cls_token')
+
+
+@MODELS.register_module()
+class TextViT(BaseModule):
+    """ViT encoder for word crops.
+
+    Args:
+        arch: Preset name ('tiny' 192/12/3, 'small' 384/12/6 = MAERec-S,
+            'base' 768/12/12; mlp_ratio 4) or a dict with ``embed_dims``,
+            ``num_layers``, ``num_heads`` and optional ``mlp_ratio``
+            (default 4).
+        img_size: (H, W) of the pretraining input (an int means square).
+        patch_size: Square patch side.
+        in_channels: Image channels.
+        with_cls_token: Prepend a learnable class token.
+        drop_path_rate: Stochastic depth of the last block; it increases
+            linearly from 0 over the blocks.
+        qkv_bias: Bias in the qkv projections.
+        learnable_pos_embed: Whether ``pos_embed`` (initialised as the 2D
+            sin-cos table) is trained. When False the table is fixed and a
+            checkpoint's ``pos_embed`` is always ignored on load (the
+            deterministic table of *this* model is kept), see
+            :meth:`_load_from_state_dict`.
+        out_type: 'featmap' -> (N, C, gh, gw); 'sequence' -> (N, L, C) patch
+            tokens (cls token dropped); 'cls' -> (N, C) class token (needs
+            ``with_cls_token``).
+        out_indices: Block index or indices whose outputs are returned
+            (negative values count from the end). The final norm is applied
+            to the output of the last block only.
+        final_norm: Apply LayerNorm ``norm`` after the last block. When
+            False ``norm`` is an identity (no parameters).
+        frozen_stages: -1 freezes nothing; k >= 0 freezes the patch
+            embedding, cls token and position embedding plus the first k
+            blocks (kept in eval mode); k == num_layers also freezes
+            ``norm``.
+        norm_eps: LayerNorm epsilon.
+        init_cfg: mmengine init config, e.g. ``dict(type='Pretrained',
+            checkpoint=..., prefix='backbone.')``.
+
+    Shapes: ``forward`` maps (N, in_channels, H, W) to a tuple with one
+    output per ``out_indices`` entry; H and W may differ from ``img_size``
+    when divisible by ``patch_size`` (the grid part of the position
+    embedding is then resized bicubically).
+    """
+
+    arch_zoo: Dict[str, Dict[str, Any]] = {
+        'tiny': dict(embed_dims=192, num_layers=12, num_heads=3,
+                     mlp_ratio=4.),
+        'small': dict(embed_dims=384, num_layers=12, num_heads=6,
+                      mlp_ratio=4.),
+        'base': dict(embed_dims=768, num_layers=12, num_heads=12,
+                     mlp_ratio=4.),
+    }
+    _arch_alias = {'t': 'tiny', 's': 'small', 'b': 'base'}
+    out_types = ('featmap', 'sequence', 'cls')
+
+    def __init__(self,
+                 arch: Union[str, Dict[str, Any]] = 'small',
+                 img_size: Union[int, Sequence[int]] = (32, 128),
+                 patch_size: int = 4,
+                 in_channels: int = 3,
+                 with_cls_token: bool = False,
+                 drop_path_rate: float = 0.,
+                 qkv_bias: bool = True,
+                 learnable_pos_embed: bool = False,
+                 out_type: str = 'featmap',
+                 out_indices: Union[int, Sequence[int]] = -1,
+                 final_norm: bool = True,
+                 frozen_stages: int = -1,
+                 norm_eps: float = 1e-6,
+                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.arch_settings = self._parse_arch(arch)
+        self.embed_dims: int = self.arch_settings['embed_dims']
+        self.num_layers: int = self.arch_settings['num_layers']
+        self.num_heads: int = self.arch_settings['num_heads']
+        self.mlp_ratio: float = self.arch_settings['mlp_ratio']
+
+        if isinstance(img_size, int):
+            img_size = (img_size, img_size)
+        self.img_size = (int(img_size[0]), int(img_size[1]))
+        self.patch_size = int(patch_size)
+        if self.img_size[0] % self.patch_size or \
+                self.img_size[1] % self.patch_size:
+            raise ValueError(f'img_size {self.img_size} is not divisible by '
+                             f'patch_size {self.patch_size}')
+        self._grid = (self.img_size[0] // self.patch_size,
+                      self.img_size[1] // self.patch_size)
+
+        if out_type not in self.out_types:
+            raise ValueError(f'out_type must be one of {self.out_types}, '
+                             f'got {out_type!r}')
+        if out_type == 'cls' and not with_cls_token:
+            raise ValueError("out_type='cls' requires with_cls_token=True")
+        self.out_type = out_type
+        self.with_cls_token = with_cls_token
+        self.num_extra_tokens = int(with_cls_token)
+        self.learnable_pos_embed = learnable_pos_embed
+
+        self.patch_embed = PatchEmbed(in_channels, self.embed_dims,
+                                      self.patch_size)
+        if with_cls_token:
+            self.cls_token = nn.Parameter(torch.zeros(1, 1, self.embed_dims))
+        # Always a Parameter (never a plain buffer) so timm / MAERec
+        # checkpoints load the key `pos_embed` whether it is trained or not.
+        self.pos_embed = nn.Parameter(
+            sincos_pos_embed_2d(self.embed_dims, self._grid,
+                                with_cls_token).unsqueeze(0),
+            requires_grad=learnable_pos_embed)
+        # The pretraining grid travels with the checkpoint so a later load
+        # into another input size resizes from the right rectangle.
+        self.register_buffer(
+            'pos_grid', torch.tensor(self._grid, dtype=torch.long),
+            persistent=True)
+
+        dpr = torch.linspace(0, drop_path_rate, self.num_layers).tolist()
+        self.blocks = nn.ModuleList([
+            TransformerBlock(
+                self.embed_dims,
+                self.num_heads,
+                mlp_ratio=self.mlp_ratio,
+                qkv_bias=qkv_bias,
+                drop_path=dpr[i],
+                norm_eps=norm_eps) for i in range(self.num_layers)
+        ])
+        self.final_norm = final_norm
+        self.norm = nn.LayerNorm(self.embed_dims, eps=norm_eps) \
+            if final_norm else nn.Identity()
+
+        if isinstance(out_indices, int):
+            out_indices = [out_indices]
+        idx = []
+        for i in out_indices:
+            j = i + self.num_layers if i < 0 else i
+            if not 0 <= j < self.num_layers:
+                raise ValueError(f'out index {i} out of range for '
+                                 f'{self.num_layers} layers')
+            idx.append(j)
+        self.out_indices: Tuple[int, ...] = tuple(idx)
+
+        if not -1 <= frozen_stages <= self.num_layers:
+            raise ValueError(f'frozen_stages must be in [-1, '
+                             f'{self.num_layers}], got {frozen_stages}')
+        self.frozen_stages = frozen_stages
+        self._freeze_stages()
+        # (grid, device, dtype, data_ptr, version) -> resized fixed table.
+        self._pos_cache: Dict[tuple, torch.Tensor] = {}
+
+    # ------------------------------------------------------------------ #
+    # construction helpers
+    # ------------------------------------------------------------------ #
+    @classmethod
+    def _parse_arch(cls, arch: Union[str, Dict[str, Any]]) -> Dict[str, Any]:
+        """Resolve a preset name or validate an arch dict."""
+        if isinstance(arch, str):
+            name = cls._arch_alias.get(arch.lower(), arch.lower())
+            if name not in cls.arch_zoo:
+                raise ValueError(f'unknown arch {arch!r}; presets: '
+                                 f'{sorted(cls.arch_zoo)}')
+            return dict(cls.arch_zoo[name])
+        if not isinstance(arch, Mapping):
+            raise TypeError(f'arch must be a str or dict, got {type(arch)}')
+        required = {'embed_dims', 'num_layers', 'num_heads'}
+        if not required <= set(arch):
+            raise ValueError(f'arch dict needs keys {sorted(required)}, got '
+                             f'{sorted(arch)}')
+        out = dict(arch)
+        out.setdefault('mlp_ratio', 4.)
+        return out
+
+    @property
+    def grid(self) -> Tuple[int, int]:
+        """(gh, gw) patch grid of ``img_size`` (e.g. (8, 32))."""
+        return self._grid
+
+    def _freeze_stages(self) -> None:
+        """Stop gradients and put frozen parts in eval mode."""
+        if self.frozen_stages < 0:
+            return
+        frozen: List[nn.Module] = [self.patch_embed]
+        frozen += [self.blocks[i] for i in range(self.frozen_stages)]
+        if self.frozen_stages == self.num_layers:
+            frozen.append(self.norm)
+        for m in frozen:
+            m.eval()
+            for p in m.parameters():
+                p.requires_grad = False
+        self.pos_embed.requires_grad = False
+        if self.with_cls_token:
+            self.cls_token.requires_grad = False
+
+    def train(self, mode: bool = True) -> 'TextViT':
+        """Set train mode, keeping frozen stages in eval (no drop path)."""
+        super().train(mode)
+        if mode:
+            self._freeze_stages()
+        return self
+
+    def init_weights(self) -> None:
+        """MAE-style init, then ``init_cfg`` (e.g. a Pretrained checkpoint).
+
+        Without ``init_cfg`` (or with only Pretrained entries, which then
+        overwrite it): Linear weights trunc-normal(std=0.02) with zero bias,
+        LayerNorm 1/0, ``patch_embed.proj`` xavier-uniform on its flattened
+        (C, in_ch*p*p) weight with zero bias, cls token normal(std=0.02);
+        ``pos_embed`` keeps its sin-cos initialisation. Other init_cfg types
+        replace this default entirely.
+        """
+        if not self._is_init:
+            cfgs = self.init_cfg or []
+            cfgs = [cfgs] if isinstance(cfgs, dict) else list(cfgs)
+            if all(c.get('type') == 'Pretrained' for c in cfgs):
+                self._default_init()
+        # Runs init_cfg (mmengine's PretrainedInit -> load_state_dict ->
+        # our _load_from_state_dict, which resizes pos_embed) and warns on a
+        # second call instead of wiping loaded weights.
+        super().init_weights()
+
+    def _default_init(self) -> None:
+        for m in self.modules():
+            if isinstance(m, nn.Linear):
+                nn.init.trunc_normal_(m.weight, std=.02)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.LayerNorm):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+        # MAE treats the patch projection like a Linear layer.
+        w = self.patch_embed.proj.weight.data
+        nn.init.xavier_uniform_(w.view(w.shape[0], -1))
+        if self.patch_embed.proj.bias is not None:
+            nn.init.zeros_(self.patch_embed.proj.bias)
+        if self.with_cls_token:
+            nn.init.normal_(self.cls_token, std=.02)
+
+    # ------------------------------------------------------------------ #
+    # forward
+    # ------------------------------------------------------------------ #
+    def _grid_pos_embed(self, grid: Tuple[int, int]) -> torch.Tensor:
+        """Position embedding of the patch tokens of a ``grid`` input.
+
+        Returns:
+            (1, gh*gw, C); resized from ``self.grid`` when they differ.
+        """
+        pe = self.pos_embed[:, self.num_extra_tokens:]
+        if grid == self._grid:
+            return pe
+        if self.pos_embed.requires_grad and torch.is_grad_enabled():
+            # Trained table: recompute every call so gradients flow.
+            return resize_pos_embed(pe, self._grid, grid)
+        # The parameter's version counter changes on in-place updates
+        # (optimizer steps, load_state_dict), which invalidates the cache.
+        key = (grid, pe.device, pe.dtype, self.pos_embed.data_ptr(),
+               self.pos_embed._version)
+        cached = self._pos_cache.get(key)
+        if cached is None:
+            if len(self._pos_cache) > 16:  # bound memory for odd sizes
+                self._pos_cache.clear()
+            cached = resize_pos_embed(pe.detach(), self._grid, grid)
+            self._pos_cache[key] = cached
+        return cached
+
+    def _embed(self, x: torch.Tensor) -> Tuple[torch.Tensor, Tuple[int, int]]:
+        tokens, grid = self.patch_embed(x)
+        return tokens + self._grid_pos_embed(grid).to(tokens.dtype), grid
+
+    def patchify_embed(self, x: torch.Tensor) -> torch.Tensor:
+        """Patch embedding plus position embedding, no cls token.
+
+        Args:
+            x: (N, in_channels, H, W), H and W divisible by ``patch_size``.
+
+        Returns:
+            (N, L, C) with L = (H/p) * (W/p), row-major grid order.
+        """
+        return self._embed(x)[0]
+
+    def _prepend_cls(
+        self, tokens: torch.Tensor, key_padding_mask: Optional[torch.Tensor]
+    ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        if not self.with_cls_token:
+            return tokens, key_padding_mask
+        n = tokens.shape[0]
+        cls = (self.cls_token + self.pos_embed[:, :1]).to(tokens.dtype)
+        tokens = torch.cat([cls.expand(n, -1, -1), tokens], dim=1)
+        if key_padding_mask is not None:
+            # The cls token is never padding.
+            key_padding_mask = torch.cat([
+                key_padding_mask.new_zeros(n, 1, dtype=torch.bool),
+                key_padding_mask.bool()
+            ], dim=1)
+        return tokens, key_padding_mask
+
+    def forward_tokens(
+            self,
+            tokens: torch.Tensor,
+            key_padding_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Run the encoder on already embedded (e.g. visible) tokens.
+
+        Args:
+            tokens: (N, S, C) outputs of :meth:`patchify_embed`, possibly
+                subsampled / padded.
+            key_padding_mask: Optional (N, S) bool, True = padding that no
+                token attends to (padded rows still get finite outputs).
+
+        Returns:
+            (N, S (+1), C) after all blocks and the final norm; with
+            ``with_cls_token`` the cls token (plus its position embedding)
+            is at position 0.
+        """
+        x, mask = self._prepend_cls(tokens, key_padding_mask)
+        for blk in self.blocks:
+            x = blk(x, mask)
+        return self.norm(x)
+
+    def _format(self, x: torch.Tensor,
+                grid: Tuple[int, int]) -> torch.Tensor:
+        if self.out_type == 'cls':
+            return x[:, 0]
+        patches = x[:, self.num_extra_tokens:]
+        if self.out_type == 'sequence':
+            return patches
+        n, _, c = patches.shape
+        return patches.transpose(1, 2).reshape(n, c, *grid)
+
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        """Encode images.
+
+        Args:
+            x: (N, in_channels, H, W).
+
+        Returns:
+            Tuple with one entry per ``out_indices`` (in that order):
+            (N, C, H/p, W/p) for 'featmap', (N, L, C) for 'sequence',
+            (N, C) for 'cls'. Blocks after the largest out index are
+            skipped (their parameters get no gradient).
+        """
+        tokens, grid = self._embed(x)
+        x, _ = self._prepend_cls(tokens, None)
+        last = max(self.out_indices)
+        feats: Dict[int, torch.Tensor] = {}
+        for i, blk in enumerate(self.blocks):
+            x = blk(x)
+            if i == self.num_layers - 1:
+                x = self.norm(x)
+            if i in self.out_indices:
+                feats[i] = self._format(x, grid)
+            if i == last:
+                break
+        return tuple(feats[i] for i in self.out_indices)
+
+    # ------------------------------------------------------------------ #
+    # checkpoint loading
+    # ------------------------------------------------------------------ #
+    def _load_from_state_dict(self, state_dict: dict, prefix: str,
+                              local_metadata: dict, strict: bool,
+                              missing_keys: List[str],
+                              unexpected_keys: List[str],
+                              error_msgs: List[str]) -> None:
+        """Adapt ``pos_embed`` / ``pos_grid`` of a checkpoint, then load.
+
+        * ``pos_grid``: this model's grid always wins (the buffer describes
+          this model's table); the checkpoint's value only tells the source
+          grid. Absent entries (timm checkpoints) are not reported missing.
+        * fixed (non-learnable) ``pos_embed``: the model keeps its own
+          sin-cos table whatever the checkpoint holds (logged at INFO when
+          they differ); absent entries are not reported missing.
+        * learnable ``pos_embed``: when the checkpoint's grid (from its
+          ``pos_grid``, else :func:`infer_grid` on its token count) or its
+          cls row differs from this model's, the grid part is resized
+          bicubically and the cls row dropped (model without cls) or
+          zero-filled (checkpoint without cls).
+        """
+        self._adapt_pos_embed(state_dict, prefix)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata,
+                                      strict, missing_keys, unexpected_keys,
+                                      error_msgs)
+
+    def _adapt_pos_embed(self, state_dict: dict, prefix: str) -> None:
+        pe_key, grid_key = prefix + 'pos_embed', prefix + 'pos_grid'
+        src_grid_t = state_dict.get(grid_key)
+        state_dict[grid_key] = self.pos_grid.detach().clone()
+        ours = self.pos_embed.detach()
+        src = state_dict.get(pe_key)
+        if not self.learnable_pos_embed:
+            if src is not None and (src.shape != ours.shape
+                                    or not torch.allclose(
+                                        src.to(ours), ours, atol=1e-5)):
+                print_log(
+                    f'{pe_key}: checkpoint table {tuple(src.shape)} ignored, '
+                    f'keeping the fixed sin-cos table of grid {self._grid} '
+                    f'(learnable_pos_embed=False)',
+                    logger='current')
+            state_dict[pe_key] = ours.clone()
+            return
+        if src is None or not torch.is_tensor(src) or src.dim() != 3 or \
+                src.shape[-1] != ours.shape[-1]:
+            return  # missing / malformed: let the default loader report it
+        num_src = src.shape[1]
+        try:
+            if src_grid_t is not None:
+                src_grid = tuple(int(v) for v in src_grid_t.flatten()[:2])
+                src_extra = num_src - src_grid[0] * src_grid[1]
+            elif src.shape == ours.shape:
+                return  # same layout assumed: nothing to tell otherwise
+            else:
+                src_grid, src_extra = self._guess_src_layout(
+                    num_src, has_cls=prefix + 'cls_token' in state_dict)
+        except ValueError as err:
+            print_log(f'{pe_key}: cannot resize ({err})', logger='current')
+            return
+        if src_extra not in (0, 1):
+            print_log(f'{pe_key}: {num_src} tokens do not fit grid '
+                      f'{src_grid} (+0/1 cls); not resized',
+                      logger='current')
+            return
+        if src_grid == self._grid and src_extra == self.num_extra_tokens:
+            return
+        grid_part = resize_pos_embed(src[:, src_extra:], src_grid,
+                                     self._grid)
+        parts = [grid_part]
+        if self.with_cls_token:
+            # Keep the checkpoint's cls row, or start it at zero like the
+            # sin-cos table does.
+            parts.insert(0, src[:, :1] if src_extra else
+                         src.new_zeros(1, 1, src.shape[-1]))
+        state_dict[pe_key] = torch.cat(parts, dim=1)
+        print_log(
+            f'{pe_key}: resized from grid {src_grid} (+{src_extra} cls) to '
+            f'{self._grid} (+{self.num_extra_tokens} cls)',
+            logger='current')
+
+    def _guess_src_layout(self, num_tokens: int,
+                          has_cls: bool) -> Tuple[Tuple[int, int], int]:
+        """(grid, num_extra) of a checkpoint table without ``pos_grid``;
+        tries the layout implied by the presence of ``cls_token`` first."""
+        errors = []
+        for extra in ((1, 0) if has_cls else (0, 1)):
+            try:
+                return infer_grid(num_tokens - extra, self._grid), extra
+            except ValueError as err:
+                errors.append(str(err))
+        raise ValueError('; '.join(errors))
+
+
+def extract_backbone_state_dict(checkpoint: Mapping,
+                                prefix: Optional[str] = None
+                                ) -> Dict[str, torch.Tensor]:
+    """Normalise a checkpoint to backbone-relative keys.
+
+    Handles runner checkpoints (``{'state_dict': {'backbone.x': ...}}``),
+    converted backbone files (keys with or without ``backbone.``) and timm /
+    MAE / MAERec / Union14M files (``{'model': {...}}``, timm names).
+
+    Args:
+        checkpoint: Loaded checkpoint (any of the above).
+        prefix: Keep only keys under this prefix and strip it (a missing
+            trailing '.' is added). None: strip ``backbone.`` if any key has
+            it, else ``encoder.``, else keep all keys.
+
+    Returns:
+        Tensor-only dict without DDP ``module.`` prefixes and without MAE
+        decoder entries (``decoder*``, ``mask_token``), which never belong
+        to an encoder.
+    """
+    sd: Any = checkpoint
+    # Unwrap nested containers ({'state_dict': ...}, {'model': ...}).
+    for _ in range(3):
+        if not isinstance(sd, Mapping):
+            break
+        for wrapper in ('state_dict', 'model'):
+            if isinstance(sd.get(wrapper), Mapping):
+                sd = sd[wrapper]
+                break
+        else:
+            break
+    if not isinstance(sd, Mapping):
+        raise TypeError(f'checkpoint holds no state dict ({type(sd)})')
+    sd = {k: v for k, v in sd.items() if torch.is_tensor(v)}
+    if sd and all(k.startswith('module.') for k in sd):
+        sd = {k[len('module.'):]: v for k, v in sd.items()}
+    if prefix:
+        prefix = prefix if prefix.endswith('.') else prefix + '.'
+        sd = {k[len(prefix):]: v for k, v in sd.items()
+              if k.startswith(prefix)}
+    else:
+        for auto in ('backbone.', 'encoder.'):
+            if any(k.startswith(auto) for k in sd):
+                sd = {k[len(auto):]: v for k, v in sd.items()
+                      if k.startswith(auto)}
+                break
+    return {
+        k: v
+        for k, v in sd.items()
+        if not (k.startswith('decoder') or k.startswith('mask_token'))
+    }
+
+
+def _is_fixed_pos_embed(model: nn.Module, key: str) -> bool:
+    """Whether ``key`` names the non-learnable pos_embed of a TextViT."""
+    owner_name, _, leaf = key.rpartition('.')
+    if leaf != 'pos_embed':
+        return False
+    try:
+        owner = model.get_submodule(owner_name) if owner_name else model
+    except AttributeError:
+        return False
+    return isinstance(owner, TextViT) and not owner.learnable_pos_embed
+
+
+def load_backbone_weights(model: nn.Module,
+                          checkpoint: Union[str, os.PathLike, Mapping],
+                          prefix: Optional[str] = None,
+                          strict: bool = False,
+                          logger: Optional[Any] = None) -> Dict[str, Any]:
+    """Load encoder weights from any supported checkpoint layout.
+
+    Keys are normalised with :func:`extract_backbone_state_dict`; the
+    position embedding is adapted by :meth:`TextViT._load_from_state_dict`.
+    Tensors whose shape differs from the model's (other than ``pos_embed``)
+    are skipped and listed as ``mismatched``.
+
+    Args:
+        model: The backbone (a :class:`TextViT`, or any module whose keys
+            match the normalised checkpoint).
+        checkpoint: Path (loaded on CPU through mmengine's
+            ``CheckpointLoader``) or an already loaded dict.
+        prefix: See :func:`extract_backbone_state_dict`.
+        strict: Raise RuntimeError when anything is missing, unexpected or
+            mismatched.
+        logger: mmengine logger (name) for the report; default 'current'.
+
+    Returns:
+        dict(missing=[...], unexpected=[...], mismatched=[...],
+        matched=int): ``matched`` counts checkpoint tensors whose values
+        were loaded (a fixed sin-cos ``pos_embed`` and ``pos_grid`` are not
+        counted).
+
+    Raises:
+        ValueError: When no layer weight matches, i.e. nothing but
+            ``pos_embed`` / ``pos_grid`` / ``cls_token`` (wrong prefix or
+            naming would otherwise leave a randomly initialised encoder).
+    """
+    logger = logger if logger is not None else 'current'
+    if isinstance(checkpoint, (str, os.PathLike)):
+        source = str(checkpoint)
+        checkpoint = CheckpointLoader.load_checkpoint(
+            source, map_location='cpu')
+    else:
+        source = '<state dict>'
+    sd = extract_backbone_state_dict(checkpoint, prefix)
+    model_sd = model.state_dict()
+
+    mismatched = []
+    for k in list(sd):
+        if k in model_sd and k.rpartition('.')[2] != 'pos_embed' and \
+                sd[k].shape != model_sd[k].shape:
+            mismatched.append(f'{k}: checkpoint {tuple(sd[k].shape)} vs '
+                              f'model {tuple(model_sd[k].shape)}')
+            del sd[k]
+    loaded = [
+        k for k in sd if k in model_sd and k.rpartition('.')[2] != 'pos_grid'
+        and not _is_fixed_pos_embed(model, k)
+    ]
+    if not any(k.rpartition('.')[2] not in _NON_LAYER_KEYS for k in loaded):
+        raise ValueError(
+            f'no layer weight of {source} matches the model (prefix='
+            f'{prefix!r}); checkpoint keys e.g. {list(sd)[:5]}, model keys '
+            f'e.g. {list(model_sd)[:5]}')
+
+    result = model.load_state_dict(sd, strict=False)
+    missing = list(result.missing_keys)
+    unexpected = list(result.unexpected_keys)
+    lines = [f'loaded {len(loaded)} tensors from {source}']
+    if missing:
+        lines.append(f'missing keys: {", ".join(missing)}')
+    if unexpected:
+        lines.append(f'unexpected keys: {", ".join(unexpected)}')
+    if mismatched:
+        lines.append(f'shape mismatches (skipped): {"; ".join(mismatched)}')
+    problems = bool(missing or unexpected or mismatched)
+    print_log('\n'.join(lines), logger=logger,
+              level=logging.WARNING if problems else logging.INFO)
+    if strict and problems:
+        raise RuntimeError('\n'.join(lines))
+    return dict(
+        missing=missing,
+        unexpected=unexpected,
+        mismatched=mismatched,
+        matched=len(loaded))
