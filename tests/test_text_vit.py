@@ -17,6 +17,7 @@ TINY4 = dict(embed_dims=32, num_layers=4, num_heads=2, mlp_ratio=2)
 
 def _vit(**kwargs) -> TextViT:
     kwargs.setdefault('arch', TINY)
+    kwargs.setdefault('output_tuple', True)
     model = TextViT(**kwargs)
     model._default_init()  # quiet init (no mmengine init-info dump)
     return model.eval()
@@ -402,3 +403,14 @@ def test_load_zero_match_raises_and_extract_keys(tmp_path):
     torch.save({'state_dict': sd}, path)
     res = load_backbone_weights(_vit(), str(path), strict=True)
     assert res['matched'] == len(sd) - 2
+
+
+def test_single_index_returns_a_tensor_by_default():
+    x = torch.randn(2, 3, 32, 128)
+    model = TextViT(arch=TINY)
+    out = model(x)
+    assert torch.is_tensor(out) and out.shape == (2, 32, 8, 32)
+    multi = TextViT(arch=TINY, out_indices=(0, 1))
+    assert isinstance(multi(x), tuple)
+    with pytest.raises(ValueError, match='output_tuple'):
+        TextViT(arch=TINY, out_indices=(0, 1), output_tuple=False)

@@ -78,12 +78,28 @@ def build_config(args) -> Config:
         cfg.auto_scale_lr.enable = True
     if args.launcher != 'none' and not torch.cuda.is_available():
         cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+        # DDP of a CPU module takes no device_ids (mmengine passes the
+        # local rank unless a wrapper config is given).
+        cfg.setdefault('model_wrapper_cfg',
+                       dict(type='MMDistributedDataParallel',
+                            device_ids=None, broadcast_buffers=False))
     return cfg
+
+
+def init_cpu_distributed(launcher: str) -> None:
+    """mmengine 0.10.7 calls torch.cuda.set_device() in init_dist even for
+    gloo; on a machine without GPUs start the process group here (the
+    runner then finds it initialised and skips its own)."""
+    import torch.distributed as dist
+    if launcher == 'pytorch' and not torch.cuda.is_available() \
+            and not dist.is_initialized():
+        dist.init_process_group(backend='gloo')
 
 
 def main():
     args = parse_args()
     cfg = build_config(args)
+    init_cpu_distributed(args.launcher)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else \
         RUNNERS.build(cfg)
     runner.train()

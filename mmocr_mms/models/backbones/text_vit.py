@@ -60,6 +60,9 @@ class TextViT(BaseModule):
             to the output of the last block only.
         final_norm: Apply LayerNorm ``norm`` after the last block. When
             False ``norm`` is an identity (no parameters).
+        output_tuple: Return a tuple (MMDet necks) or a single tensor
+            (MMOCR recognizers). None: a tuple only for several
+            ``out_indices``.
         frozen_stages: -1 freezes nothing; k >= 0 freezes the patch
             embedding, cls token and position embedding plus the first k
             blocks (kept in eval mode); k == num_layers also freezes
@@ -98,6 +101,7 @@ class TextViT(BaseModule):
                  out_indices: Union[int, Sequence[int]] = -1,
                  final_norm: bool = True,
                  frozen_stages: int = -1,
+                 output_tuple: Optional[bool] = None,
                  norm_eps: float = 1e-6,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -173,6 +177,12 @@ class TextViT(BaseModule):
             raise ValueError(f'frozen_stages must be in [-1, '
                              f'{self.num_layers}], got {frozen_stages}')
         self.frozen_stages = frozen_stages
+        # MMOCR recognizers take a tensor from the backbone, MMDet-style
+        # necks a tuple: default to a tensor for one output index.
+        self.output_tuple = len(self.out_indices) > 1 \
+            if output_tuple is None else bool(output_tuple)
+        if not self.output_tuple and len(self.out_indices) > 1:
+            raise ValueError('output_tuple=False needs a single out index')
         self._freeze_stages()
         # (grid, device, dtype, data_ptr, version) -> resized fixed table.
         self._pos_cache: Dict[tuple, torch.Tensor] = {}
@@ -354,14 +364,18 @@ class TextViT(BaseModule):
         n, _, c = patches.shape
         return patches.transpose(1, 2).reshape(n, c, *grid)
 
-    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+    def forward(
+        self, x: torch.Tensor
+    ) -> Union[torch.Tensor, Tuple[torch.Tensor, ...]]:
         """Encode images.
 
         Args:
             x: (N, in_channels, H, W).
 
         Returns:
-            Tuple with one entry per ``out_indices`` (in that order):
+            A tuple with one entry per ``out_indices`` (in that order),
+            or, with ``output_tuple`` False (the default for a single
+            index, as MMOCR recognizers expect), that entry alone:
             (N, C, H/p, W/p) for 'featmap', (N, L, C) for 'sequence',
             (N, C) for 'cls'. Blocks after the largest out index are
             skipped (their parameters get no gradient).
@@ -378,7 +392,8 @@ class TextViT(BaseModule):
                 feats[i] = self._format(x, grid)
             if i == last:
                 break
-        return tuple(feats[i] for i in self.out_indices)
+        outs = tuple(feats[i] for i in self.out_indices)
+        return outs if self.output_tuple else outs[0]
 
     # ------------------------------------------------------------------ #
     # checkpoint loading

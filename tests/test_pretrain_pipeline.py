@@ -1,0 +1,195 @@
+"""End-to-end pretraining: configs, a short run, interrupted run + resume,
+entry points, and loading the converted weights into a stock MMOCR
+recognizer."""
+import glob
+import os
+import os.path as osp
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+from mmengine.runner import Runner
+from mmocr.registry import DATASETS, MODELS
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', 'mms', '*.py')))
+
+
+def _tiny_config(tmp_path, **extra) -> str:
+    """A tiny variant of the demo config written to a file (subprocesses
+    read it)."""
+    text = textwrap.dedent(f"""
+        _base_ = ['{ROOT}/configs/mms/pretrain_demo.py']
+        model = dict(
+            backbone=dict(arch=dict(embed_dims=32, num_layers=2,
+                                    num_heads=2, mlp_ratio=2)),
+            decoder=dict(embed_dims=32, num_layers=1, num_heads=2))
+        train_dataloader = dict(batch_size=8, num_workers=0,
+                                dataset=dict(num_samples={extra.get('n', 32)}))
+        optim_wrapper = dict(optimizer=dict(lr={extra.get('lr', 1e-3)}))
+        train_cfg = dict(max_epochs={extra.get('epochs', 2)})
+        param_scheduler = []
+        default_hooks = dict(logger=dict(interval=1),
+                             checkpoint=dict(interval=1, max_keep_ckpts=5))
+        custom_hooks = [dict(type='MaskEpochHook'),
+                        dict(type='ReconstructionVisHook', interval=1000,
+                             num_samples=2)]
+    """)
+    path = tmp_path / 'tiny_pretrain.py'
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
+def test_configs_parse_and_build(path):
+    cfg = Config.fromfile(path)
+    assert cfg.default_scope == 'mmocr'
+    assert 'mmocr_mms' in cfg.custom_imports.imports
+    model = MODELS.build(cfg.model)
+    assert type(model).__name__ == 'MMS'
+    assert cfg.train_dataloader.persistent_workers is False
+    assert any(h.type == 'MaskEpochHook' for h in cfg.custom_hooks)
+
+
+def test_paper_recipe_values():
+    cfg = Config.fromfile(osp.join(ROOT, 'configs/mms/pretrain.py'))
+    assert cfg.model.backbone.arch == 'small'
+    assert (cfg.model.decoder.embed_dims, cfg.model.decoder.num_layers) == (
+        512, 8)
+    opt = cfg.optim_wrapper.optimizer
+    assert opt.type == 'AdamW' and opt.weight_decay == 0.05
+    assert opt.lr == pytest.approx(1.5e-4 * 1024 / 256)
+    assert opt.betas == (0.9, 0.95)
+    pipeline = cfg.train_dataloader.dataset.pipeline
+    assert pipeline[1].type == 'MultiMasking'
+    mae = Config.fromfile(osp.join(ROOT, 'configs/mms/pretrain_mae.py'))
+    assert [t.type for t in mae.train_dataloader.dataset.pipeline][1] == \
+        'RandomPatchMasking'
+
+
+def test_short_run_loss_falls_and_writes_grids(tmp_path):
+    cfg = Config.fromfile(_tiny_config(tmp_path, n=16, epochs=25, lr=2e-3))
+    cfg.work_dir = str(tmp_path / 'work')
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    losses = runner.message_hub.get_scalar('train/loss').data[0]
+    assert len(losses) == 50
+    first, last = losses[:5].mean(), losses[-5:].mean()
+    assert last < 0.8 * first, (first, last)
+    assert osp.isfile(osp.join(cfg.work_dir, 'reconstructions',
+                               'iter_50.png'))
+
+
+def _run_train(args, cwd, **kw):
+    return subprocess.Popen([sys.executable, osp.join(ROOT, 'tools/train.py'),
+                             *args], cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, **kw)
+
+
+def test_killed_run_resumes_to_the_same_weights(tmp_path):
+    cfg = _tiny_config(tmp_path, n=96, epochs=3)
+    ref_dir, run_dir = str(tmp_path / 'ref'), str(tmp_path / 'run')
+    ref = _run_train([cfg, '--work-dir', ref_dir], cwd=tmp_path)
+    out, _ = ref.communicate(timeout=600)
+    assert ref.returncode == 0, out[-3000:]
+
+    proc = _run_train([cfg, '--work-dir', run_dir], cwd=tmp_path)
+    deadline = time.time() + 300
+    ckpt = osp.join(run_dir, 'epoch_1.pth')
+    while not osp.isfile(osp.join(run_dir, 'last_checkpoint')):
+        assert proc.poll() is None and time.time() < deadline
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert osp.isfile(ckpt)
+    assert not osp.isfile(osp.join(run_dir, 'epoch_3.pth'))
+
+    resumed = _run_train([cfg, '--work-dir', run_dir, '--resume'],
+                         cwd=tmp_path)
+    out, _ = resumed.communicate(timeout=600)
+    assert resumed.returncode == 0, out[-3000:]
+    assert 'resumed epoch' in out.lower() or 'resumed' in out.lower()
+    a = torch.load(osp.join(ref_dir, 'epoch_3.pth'), weights_only=False)
+    b = torch.load(osp.join(run_dir, 'epoch_3.pth'), weights_only=False)
+    for k, v in a['state_dict'].items():
+        assert torch.allclose(v, b['state_dict'][k], atol=1e-6), k
+
+
+def test_mim_train_entry_point(tmp_path):
+    cfg = _tiny_config(tmp_path, n=16, epochs=1)
+    r = subprocess.run(['mim', 'train', 'mmocr', cfg, '--work-dir',
+                        str(tmp_path / 'mim')], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    assert osp.isfile(tmp_path / 'mim' / 'epoch_1.pth')
+
+
+def test_converted_weights_load_into_stock_nrtr(tmp_path):
+    """The user's promise: inherit a stock MMOCR recognizer, swap the
+    backbone, load our weights with init_cfg prefix='backbone.'."""
+    cfg = Config.fromfile(_tiny_config(tmp_path, n=16, epochs=1))
+    cfg.work_dir = str(tmp_path / 'pre')
+    Runner.from_cfg(cfg).train()
+    converted = str(tmp_path / 'backbone.pth')
+    r = subprocess.run([
+        sys.executable,
+        osp.join(ROOT, 'tools/model_converters/mms_to_backbone.py'),
+        osp.join(cfg.work_dir, 'epoch_1.pth'), converted
+    ], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    sd = torch.load(converted, weights_only=True)['state_dict']
+    assert all(k.startswith('backbone.') for k in sd)
+
+    rec = tmp_path / 'nrtr_text-vit.py'
+    rec.write_text(textwrap.dedent(f"""
+        _base_ = ['mmocr::textrecog/nrtr/_base_nrtr_modality-transform.py']
+        custom_imports = dict(imports=['mmocr_mms'])
+        model = dict(
+            backbone=dict(_delete_=True, type='TextViT',
+                          arch=dict(embed_dims=32, num_layers=2, num_heads=2,
+                                    mlp_ratio=2),
+                          init_cfg=dict(type='Pretrained',
+                                        checkpoint='{converted}',
+                                        prefix='backbone.')),
+            encoder=dict(n_layers=1, d_model=32, n_head=2, d_k=16, d_v=16,
+                         d_inner=64),
+            decoder=dict(n_layers=1, d_embedding=32, d_model=32, n_head=2,
+                         d_k=16, d_v=16, d_inner=64),
+            data_preprocessor=dict(bgr_to_rgb=True))
+    """))
+    rcfg = Config.fromfile(str(rec))
+    model = MODELS.build(rcfg.model)
+    model.init_weights()
+    for k, v in sd.items():
+        name = k[len('backbone.'):]
+        assert torch.equal(model.backbone.state_dict()[name], v), name
+    # the stock NRTR pipeline pads to 32 x 160: pos embed is resized
+    ds = DATASETS.build(dict(
+        type='SynthWordDataset', num_samples=4, labelled=True,
+        pipeline=rcfg.train_pipeline[1:]))
+    batch = model.data_preprocessor(
+        pseudo_collate([ds[i] for i in range(4)]), True)
+    assert batch['inputs'].shape[-2:] == (32, 160)
+    losses = model(**batch, mode='loss')
+    total = sum(v.sum() for k, v in losses.items() if 'loss' in k)
+    assert torch.isfinite(total) and total > 0
+
+
+def test_dist_train_two_processes_on_cpu(tmp_path):
+    cfg = _tiny_config(tmp_path, n=32, epochs=1)
+    env = dict(os.environ, PORT=str(29500 + os.getpid() % 1000))
+    r = subprocess.run(['bash', osp.join(ROOT, 'tools/dist_train.sh'), cfg,
+                        '2', '--work-dir', str(tmp_path / 'dist')],
+                       cwd=tmp_path, env=env, capture_output=True, text=True,
+                       timeout=600)
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out[-3000:]
+    # 32 samples, batch 8 per process, 2 processes: 2 iterations per epoch
+    assert 'Epoch(train) [1][2/2]' in out
+    assert osp.isfile(tmp_path / 'dist' / 'epoch_1.pth')
