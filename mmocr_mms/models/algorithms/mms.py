@@ -61,6 +61,10 @@ class MMS(BaseModel):
                 mean=[123.675, 116.28, 103.53],
                 std=[58.395, 57.12, 57.375],
                 bgr_to_rgb=True)
+        if isinstance(data_preprocessor, dict):
+            # Built from MMOCR's registry so the model also builds outside
+            # a runner (no default scope needed).
+            data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if encoder_batching not in ('bucket', 'pad'):
