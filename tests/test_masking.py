@@ -262,3 +262,19 @@ def test_bits_round_trip():
 def test_invalid_arguments_raise_value_error(cfg, arg):
     with pytest.raises(ValueError, match=arg):
         TRANSFORMS.build(cfg)
+
+
+def test_visualize_masks_tool(tmp_path):
+    import os.path as osp
+    import subprocess
+    import sys
+
+    import cv2
+    tool = osp.join(osp.dirname(__file__), '..', 'tools', 'visualize_masks.py')
+    out = tmp_path / 'm.png'
+    r = subprocess.run([sys.executable, tool, '--num', '2', '--out', str(out),
+                        '--scale', '1'], capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    grid = cv2.imread(str(out))
+    assert grid.shape[1] >= 4 * 128  # word + three strategies

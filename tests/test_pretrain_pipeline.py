@@ -146,6 +146,19 @@ def test_converted_weights_load_into_stock_nrtr(tmp_path):
     sd = torch.load(converted, weights_only=True)['state_dict']
     assert all(k.startswith('backbone.') for k in sd)
 
+    # the reconstruction visualiser reads the same checkpoint
+    png = tmp_path / 'recon.png'
+    r = subprocess.run([
+        sys.executable, osp.join(ROOT, 'tools/visualize_reconstruction.py'),
+        str(tmp_path / 'tiny_pretrain.py'),
+        osp.join(cfg.work_dir, 'epoch_1.pth'), '--num', '2', '--out',
+        str(png)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    import cv2
+    grid = cv2.imread(str(png))
+    # 2 images x 3 strategies rows of 32 px tiles (x2), 3 columns of 128 px
+    assert grid.shape[0] > 6 * 64 and grid.shape[1] > 3 * 256
+
     rec = tmp_path / 'nrtr_text-vit.py'
     rec.write_text(textwrap.dedent(f"""
         _base_ = ['mmocr::textrecog/nrtr/_base_nrtr_modality-transform.py']
