@@ -206,3 +206,32 @@ def test_dist_train_two_processes_on_cpu(tmp_path):
     # 32 samples, batch 8 per process, 2 processes: 2 iterations per epoch
     assert 'Epoch(train) [1][2/2]' in out
     assert osp.isfile(tmp_path / 'dist' / 'epoch_1.pth')
+
+
+def test_train_cli_switches(tmp_path, monkeypatch):
+    """--amp, --resume [PATH], --auto-scale-lr, --cfg-options, --launcher
+    as in MMOCR's tools/train.py."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'train_tool', osp.join(ROOT, 'tools/train.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    cfg_path = _tiny_config(tmp_path)
+
+    def build(*argv):
+        monkeypatch.setattr(sys, 'argv', ['train.py', cfg_path, *argv])
+        return tool.build_config(tool.parse_args())
+
+    cfg = build('--resume', '--cfg-options', 'train_dataloader.batch_size=4')
+    assert cfg.resume is True and cfg.load_from is None
+    assert cfg.train_dataloader.batch_size == 4
+    cfg = build('--resume', 'some/epoch_3.pth', '--auto-scale-lr')
+    assert cfg.load_from == 'some/epoch_3.pth' and cfg.auto_scale_lr.enable
+    if torch.cuda.is_available():
+        assert build('--amp').optim_wrapper.type == 'GuardedAmpOptimWrapper'
+    else:
+        with pytest.raises(SystemExit, match='needs a GPU'):
+            build('--amp')
+        cfg = build('--launcher', 'pytorch')
+        assert cfg.env_cfg.dist_cfg.backend == 'gloo'
+        assert cfg.model_wrapper_cfg.device_ids is None

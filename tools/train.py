@@ -58,14 +58,20 @@ def build_config(args) -> Config:
                                 osp.splitext(osp.basename(args.config))[0])
     if args.amp:
         wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if wrapper not in ('OptimWrapper', 'AmpOptimWrapper'):
-            raise ValueError(f'--amp needs OptimWrapper, config has {wrapper}')
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        amp_types = {'OptimWrapper': 'AmpOptimWrapper',
+                     'AmpOptimWrapper': 'AmpOptimWrapper',
+                     'GuardedOptimWrapper': 'GuardedAmpOptimWrapper',
+                     'GuardedAmpOptimWrapper': 'GuardedAmpOptimWrapper'}
+        if wrapper not in amp_types:
+            raise ValueError(f'--amp needs OptimWrapper or '
+                             f'GuardedOptimWrapper, config has {wrapper}')
         if not torch.cuda.is_available():
-            # fp16 autocast is GPU-only; on CPU AMP means bf16 (measured
-            # slower than fp32 on the 2-core reference CPU, see README).
-            cfg.optim_wrapper.dtype = 'bfloat16'
+            # mmengine's AmpOptimWrapper asserts an accelerator; on CPU,
+            # bf16 autocast also measured slower than fp32 (README).
+            raise SystemExit('--amp needs a GPU (mmengine AmpOptimWrapper); '
+                             'on CPU train in fp32 without --amp')
+        cfg.optim_wrapper.type = amp_types[wrapper]
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None

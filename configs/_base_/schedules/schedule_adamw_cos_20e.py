@@ -4,8 +4,12 @@
 # rescaled to the batch actually used.
 base_lr = 1.5e-4
 total_batch_size = 1024
+# GuardedOptimWrapper: a non-finite loss or gradient skips the step (warned,
+# counted as train/skipped_steps); 10 in a row stop training before NaN
+# weights are saved.
 optim_wrapper = dict(
-    type='OptimWrapper',
+    type='GuardedOptimWrapper',
+    max_consecutive=10,
     optimizer=dict(
         type='AdamW',
         lr=base_lr * total_batch_size / 256,

@@ -1,0 +1,5 @@
+from .guarded_optim_wrapper import (GuardedAmpOptimWrapper,
+                                    GuardedOptimWrapper, NonFiniteLossError)
+
+__all__ = ['GuardedOptimWrapper', 'GuardedAmpOptimWrapper',
+           'NonFiniteLossError']
