@@ -414,3 +414,21 @@ def test_single_index_returns_a_tensor_by_default():
     assert isinstance(multi(x), tuple)
     with pytest.raises(ValueError, match='output_tuple'):
         TextViT(arch=TINY, out_indices=(0, 1), output_tuple=False)
+
+
+def test_init_cfg_with_wrong_prefix_fails_loudly(tmp_path):
+    src = _vit()
+    path = tmp_path / 'ckpt.pth'
+    torch.save({'state_dict': {'backbone.' + k: v
+                               for k, v in src.state_dict().items()}}, path)
+    ok = TextViT(arch=TINY, init_cfg=dict(type='Pretrained',
+                                         checkpoint=str(path),
+                                         prefix='backbone.'))
+    ok.init_weights()
+    assert torch.equal(ok.blocks[0].attn.qkv.weight,
+                       src.blocks[0].attn.qkv.weight)
+    wrong = TextViT(arch=TINY, init_cfg=dict(type='Pretrained',
+                                            checkpoint=str(path),
+                                            prefix='encoder.'))
+    with pytest.raises(ValueError, match='no layer weight'):
+        wrong.init_weights()

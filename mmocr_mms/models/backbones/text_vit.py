@@ -246,12 +246,26 @@ class TextViT(BaseModule):
         (C, in_ch*p*p) weight with zero bias, cls token normal(std=0.02);
         ``pos_embed`` keeps its sin-cos initialisation. Other init_cfg types
         replace this default entirely.
+
+        A single ``dict(type='Pretrained', checkpoint=..., prefix=...)`` is
+        loaded with :func:`load_backbone_weights`: a checkpoint of which no
+        layer weight matches raises ``ValueError`` (instead of leaving a
+        random encoder behind a warning), partial matches are logged.
         """
-        if not self._is_init:
-            cfgs = self.init_cfg or []
-            cfgs = [cfgs] if isinstance(cfgs, dict) else list(cfgs)
-            if all(c.get('type') == 'Pretrained' for c in cfgs):
-                self._default_init()
+        cfgs = self.init_cfg or []
+        cfgs = [cfgs] if isinstance(cfgs, dict) else list(cfgs)
+        if not self._is_init and all(
+                c.get('type') == 'Pretrained' for c in cfgs):
+            self._default_init()
+            if len(cfgs) == 1:
+                # Our loader instead of mmengine's PretrainedInit: it
+                # accepts MMS / converted / MAERec layouts, resizes the
+                # position embedding, lists partial matches and raises when
+                # no weight matches (mmengine would only log that).
+                load_backbone_weights(self, cfgs[0]['checkpoint'],
+                                      prefix=cfgs[0].get('prefix'))
+                self._is_init = True
+                return
         # Runs init_cfg (mmengine's PretrainedInit -> load_state_dict ->
         # our _load_from_state_dict, which resizes pos_embed) and warns on a
         # second call instead of wiping loaded weights.
