@@ -163,13 +163,44 @@ def test_image_folder_refuses_empty(tmp_path):
 
 
 def test_refetch_gives_up_with_clear_error(tmp_path):
+    root = tmp_path / 'mostlybad'
+    root.mkdir()
+    cv2.imwrite(str(root / '0.png'), _word(0))  # the probe finds this one
+    for i in range(1, 6):
+        (root / f'{i}.png').write_bytes(b'bad')
+    ds = ImageFolderDataset(data_root=str(root), max_refetch=3)
+    with pytest.raises(RuntimeError, match='could not be loaded'):
+        ds[1]
+
+
+@pytest.mark.parametrize('kind', ['folder', 'lmdb'])
+def test_dataset_without_valid_image_fails_at_start(tmp_path, kind):
     root = tmp_path / 'allbad'
     root.mkdir()
     for i in range(3):
         (root / f'{i}.png').write_bytes(b'bad')
-    ds = ImageFolderDataset(data_root=str(root), max_refetch=5)
-    with pytest.raises(RuntimeError, match='could not be loaded'):
-        ds[0]
+    (root / 'e.png').write_bytes(b'')
+    if kind == 'folder':
+        build = lambda: ImageFolderDataset(data_root=str(root))  # noqa
+    else:
+        write_lmdb(collect_items(str(root)), str(tmp_path / 'l'),
+                   check=False, progress=False)
+        build = lambda: UnlabeledLMDBDataset(  # noqa
+            data_root=str(tmp_path / 'l'))
+    with pytest.raises(ValueError, match="none of the first 4.*'corrupt': 3"):
+        build()
+
+
+def test_extreme_aspect_and_16bit_gray(tmp_path):
+    root = tmp_path / 'odd'
+    root.mkdir()
+    cv2.imwrite(str(root / 'a_long.png'), np.zeros((10, 10000, 3), np.uint8))
+    cv2.imwrite(str(root / 'b_gray16.png'), np.full((32, 100), 40000,
+                                                    np.uint16))
+    ds = ImageFolderDataset(data_root=str(root), pipeline=MIM_PIPELINE)
+    out = ds[0]  # the 10000 x 10 crop is skipped, replaced by the next
+    assert out['data_samples'].img_path.endswith('b_gray16.png')
+    assert ds.skips.counts == {'extreme_aspect': 1}
 
 
 def _tsv_folder(root, n=4):
@@ -205,9 +236,20 @@ def test_tsv_dataset_with_mmocr_pipeline(tmp_path):
     assert ds.skips.counts == {'pipeline': 1}
 
 
-def test_tsv_malformed_line(tmp_path):
+def test_tsv_missing_labels_and_files_are_counted(tmp_path):
+    root = _tsv_folder(tmp_path / 'split', n=2)
+    with open(root / 'labels.tsv', 'a', encoding='utf-8') as f:
+        f.write('IMG/0.jpg\n')            # no tab: no label
+        f.write('IMG/1.jpg\t\n')          # empty label
+        f.write('IMG/gone.jpg\tGone\n')   # missing file
+    ds = TSVTextRecogDataset(data_root=str(root), pipeline=RECOG_PIPELINE)
+    assert len(ds) == 3  # 2 good + the empty (unreadable) image
+    assert ds.skips.counts == {'missing_label': 2, 'missing': 1}
+
+
+def test_tsv_without_usable_line_fails_at_start(tmp_path):
     (tmp_path / 'labels.tsv').write_text('IMG/a.jpg no tab here\n')
-    with pytest.raises(ValueError, match='labels.tsv:1'):
+    with pytest.raises(ValueError, match='no usable image'):
         TSVTextRecogDataset(data_root=str(tmp_path))
 
 

@@ -14,3 +14,8 @@ __all__ = [
     'UnlabeledLMDBDataset', 'ImageFolderDataset', 'TSVTextRecogDataset',
     'collect_items', 'write_lmdb'
 ]
+from .recog_datasets import *  # noqa: F401,F403,E402
+from .synth_textdet import SynthTextDetDataset  # noqa: E402
+from .textseg import TextSegDataset  # noqa: E402
+from .textzoom import TextZoomDataset  # noqa: E402
+__all__ += ['SynthTextDetDataset', 'TextSegDataset', 'TextZoomDataset']

@@ -65,8 +65,39 @@ class MMSBaseDataset(BaseDataset):
         self._bad_indices: set = set()
         super().__init__(*args, **kwargs)
 
+    #: Samples tried at start: a dataset none of whose first ``probe``
+    #: samples loads fails then, with the reasons, not hours later.
+    probe = 32
+
     def load_sample(self, results: dict) -> None:
         """Load the sample's image into ``results``; default: nothing."""
+
+    def full_init(self) -> None:
+        if self._fully_initialized:
+            return
+        super().full_init()
+        self.check_loadable()
+
+    def check_loadable(self) -> None:
+        """Raise ``ValueError`` when none of the first :attr:`probe`
+        samples loads (the dataset holds no valid image); bad ones are
+        counted as usual."""
+        if type(self).load_sample is MMSBaseDataset.load_sample:
+            return  # loading happens in the pipeline (e.g. TSV datasets)
+        n = min(len(self), self.probe)
+        for idx in range(n):
+            results = self.get_data_info(idx)
+            try:
+                self.load_sample(results)
+                return
+            except BadSample as e:
+                self._bad_indices.add(idx)
+                self.skips.skip(e.reason, e.detail)
+        if n:
+            raise ValueError(
+                f'{type(self).__name__}: none of the first {n} samples is a '
+                f'valid image (reasons: {dict(self.skips.counts)}); check '
+                'the data path and format')
 
     def prepare_data(self, idx: int) -> Optional[dict]:
         # A bad sample is counted once and not decoded again: later
@@ -132,6 +163,7 @@ class VirtualDataset(MMSBaseDataset):
         if self._indices is not None:
             self._length = min(self._length, int(self._indices))
         self._fully_initialized = True
+        self.check_loadable()
 
     def load_data_list(self) -> list:
         return []

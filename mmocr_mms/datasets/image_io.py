@@ -48,19 +48,26 @@ def _to_bgr_uint8(img: np.ndarray) -> np.ndarray:
     raise BadSample('unsupported_channels', str(img.shape))
 
 
+#: Longest accepted side ratio: word crops beyond 50:1 (e.g. 10000 x 10)
+#: are line fragments or junk and become unreadable at 32 x 128.
+MAX_ASPECT = 50.0
+
+
 def decode_image(data: Optional[bytes],
                  source: str = '',
-                 min_size: int = 2) -> np.ndarray:
+                 min_size: int = 2,
+                 max_aspect: Optional[float] = MAX_ASPECT) -> np.ndarray:
     """Decode image bytes to BGR uint8 (H, W, 3).
 
     Args:
         data: Encoded image (PNG, JPEG, BMP, TIFF, WebP, ...).
         source: Where the bytes came from, for messages.
         min_size: Smallest accepted height and width in pixels.
+        max_aspect: Largest accepted max(w/h, h/w); None = any.
 
     Raises:
-        BadSample: ``'empty'``, ``'corrupt'``, ``'too_small'`` or an
-            unsupported pixel format.
+        BadSample: ``'empty'``, ``'corrupt'``, ``'too_small'``,
+            ``'extreme_aspect'`` or an unsupported pixel format.
     """
     if not data:
         raise BadSample('empty', source)
@@ -74,10 +81,15 @@ def decode_image(data: Optional[bytes],
     img = _to_bgr_uint8(img)
     if min(img.shape[:2]) < min_size:
         raise BadSample('too_small', f'{source} {img.shape[1]}x{img.shape[0]}')
+    h, w = img.shape[:2]
+    if max_aspect is not None and max(w / h, h / w) > max_aspect:
+        raise BadSample('extreme_aspect', f'{source} {w}x{h}')
     return img
 
 
-def read_image_file(path: str, min_size: int = 2) -> np.ndarray:
+def read_image_file(path: str,
+                    min_size: int = 2,
+                    max_aspect: Optional[float] = MAX_ASPECT) -> np.ndarray:
     """Read and decode one image file; :class:`BadSample` on failure."""
     if not osp.isfile(path):
         raise BadSample('missing', path)
@@ -86,4 +98,4 @@ def read_image_file(path: str, min_size: int = 2) -> np.ndarray:
             data = f.read()
     except OSError as e:
         raise BadSample('unreadable', f'{path} ({e})') from None
-    return decode_image(data, path, min_size)
+    return decode_image(data, path, min_size, max_aspect)

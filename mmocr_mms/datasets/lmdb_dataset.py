@@ -75,6 +75,20 @@ class UnlabeledLMDBDataset(VirtualDataset):
             raise ValueError(f'{self.data_root} holds no samples ({n})')
         return n
 
+    def check_loadable(self) -> None:
+        try:
+            super().check_loadable()
+        finally:
+            # The probe opened the environment in this (parent) process;
+            # close it so no handle crosses a fork into the workers.
+            self.close()
+
+    def close(self) -> None:
+        """Close this process's environment (reopened on next access)."""
+        if self._env is not None and self._env_pid == os.getpid():
+            self._env.close()
+        self._env = None
+
     @property
     def env(self):
         """This process's environment, opened lazily."""

@@ -7,3 +7,8 @@ __all__ = [
     'BaseMaskGenerator', 'RandomPatchMasking', 'BlockwiseMasking',
     'SpanMasking', 'MultiMasking', 'PackMIMInputs'
 ]
+from .seg_transforms import FgMaskToSegMap, PackTextSegInputs  # noqa: E402
+from .sr_transforms import (MakeLRHRPair, PackTextSRInputs,  # noqa: E402
+                            ResizeSRPair)
+__all__ += ['FgMaskToSegMap', 'PackTextSegInputs', 'MakeLRHRPair',
+            'ResizeSRPair', 'PackTextSRInputs']
