@@ -120,7 +120,6 @@ class MMS(BaseModel):
         tokens = self.backbone.patchify_embed(imgs)
         n, length, dims = tokens.shape
         e = self.backbone.num_extra_tokens
-        out = tokens.new_zeros(n, e + length, dims)
         visible = ~mask
         counts = visible.sum(1)
         if (counts == 0).any():
@@ -130,23 +129,32 @@ class MMS(BaseModel):
                       for c in counts.unique().tolist()]
         else:
             groups = [torch.arange(n, device=imgs.device)]
+        out = None
         for idx in groups:
-            vis = visible[idx]
+            whole = len(groups) == 1
+            vis = visible if whole else visible[idx]
             k = int(counts[idx].max())
             # Visible positions first, in grid order (stable sort).
             order = torch.sort(
                 (~vis).to(torch.uint8), dim=1, stable=True).indices[:, :k]
+            gather_idx = order[..., None].expand(-1, -1, dims)
+            x = torch.gather(tokens if whole else tokens[idx], 1, gather_idx)
             valid = torch.gather(vis, 1, order)  # False only for padding
-            x = torch.gather(tokens[idx], 1,
-                             order[..., None].expand(-1, -1, dims))
             pad = None if bool(valid.all()) else ~valid
             x = self.backbone.forward_tokens(x, pad)
-            grid_part = torch.zeros(
-                len(idx), length, dims, dtype=x.dtype, device=x.device)
-            # Padded slots point at masked positions; write zeros there.
-            grid_part.scatter_(1, order[..., None].expand(-1, -1, dims),
-                               x[:, e:] * valid[..., None])
-            out[idx] = torch.cat([x[:, :e], grid_part], 1)
+            latents = x[:, e:] if pad is None else \
+                x[:, e:] * valid[..., None]  # padded slots -> zeros
+            # Scatter back to grid positions (padded slots point at masked
+            # positions, which receive zeros).
+            part = x.new_zeros(len(idx), length, dims).scatter(
+                1, gather_idx, latents)
+            if e:
+                part = torch.cat([x[:, :e], part], 1)
+            if whole:
+                return part
+            if out is None:
+                out = tokens.new_zeros(n, e + length, dims)
+            out[idx] = part
         return out
 
     def forward_decoder(self, latent: torch.Tensor,

@@ -105,7 +105,7 @@ class MIMPixelDecoder(BaseModule):
         e = self.num_extra_tokens
         grid_tokens = torch.where(mask[..., None],
                                   self.mask_token.to(x.dtype), x[:, e:])
-        x = torch.cat([x[:, :e], grid_tokens], dim=1)
+        x = torch.cat([x[:, :e], grid_tokens], dim=1) if e else grid_tokens
         x = x + self.pos_embed.to(x.dtype)
         for blk in self.blocks:
             x = blk(x)
