@@ -6,7 +6,7 @@ PYTEST_ARGS ?=
 DEMO_DIR ?= work_dirs/demo
 export OMP_NUM_THREADS ?= 2
 
-.PHONY: help install force-install demo test test-fast benchmark mmcv-full clean
+.PHONY: help install force-install demo test benchmark mmcv-full gpu-wheels clean
 
 help:
 	@echo "make demo       - install on first use, run the demo (see README)"
@@ -51,6 +51,12 @@ mmcv-full: install
 	$(PIP) uninstall -y mmcv-lite
 	cd $(MMCV_BUILD)/mmcv-2.0.1 && MMCV_WITH_OPS=1 MAX_JOBS=2 $(PIP) install --no-build-isolation -v .
 	$(PYTHON) -c "import mmcv.ops, mmocr_mms.utils.compat as c; assert c.has_compiled_mmcv_ops(); print('compiled mmcv ops OK')"
+
+# Wheels for tools/benchmark_gpu.sh (the GPU machine has no network).
+gpu-wheels:
+	mkdir -p build/wheels
+	$(PIP) download -d build/wheels -c requirements/constraints.txt \
+	  mmengine mmcv-lite mmdet mmocr mmpretrain lmdb
 
 clean:
 	rm -rf build work_dirs .pytest_cache
