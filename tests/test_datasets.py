@@ -1,5 +1,4 @@
 """Built-in data sources: synthetic, LMDB, image folder, labels.tsv."""
-import os
 import os.path as osp
 
 import cv2
@@ -127,16 +126,22 @@ def test_lmdb_writer_checks_and_labels(tmp_path, bad_files):
     env.close()
 
 
-def test_lmdb_env_opened_lazily_per_process(tmp_path, bad_files):
+def test_lmdb_workers_open_their_own_environment(tmp_path, bad_files):
+    """The main process reads the LMDB (as the reconstruction hook does),
+    then forked workers, twice (workers restart each epoch), still read it;
+    a second dataset over the same file works too."""
     write_lmdb(collect_items(str(bad_files)), str(tmp_path / 'l3'),
                progress=False)
     ds = UnlabeledLMDBDataset(data_root=str(tmp_path / 'l3'),
                               pipeline=MIM_PIPELINE)
-    assert ds._env is None  # nothing open after building (before fork)
-    loader = torch.utils.data.DataLoader(
-        ds, batch_size=3, num_workers=2, collate_fn=lambda b: b)
-    assert sum(len(b) for b in loader) == 3
-    assert ds._env is None
+    assert ds[0]['inputs'].shape == (3, 32, 128)  # main process reads
+    other = UnlabeledLMDBDataset(data_root=str(tmp_path / 'l3'),
+                                 pipeline=MIM_PIPELINE)
+    assert len(other) == 3
+    for _ in range(2):
+        loader = torch.utils.data.DataLoader(
+            ds, batch_size=3, num_workers=2, collate_fn=lambda b: b)
+        assert sum(len(b) for b in loader) == 3
 
 
 def test_lmdb_errors(tmp_path):

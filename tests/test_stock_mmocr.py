@@ -2,7 +2,6 @@
 computes a loss on batches from our datasets, on mmcv-lite."""
 import math
 
-import pytest
 import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate

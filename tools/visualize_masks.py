@@ -11,7 +11,6 @@ import os
 import os.path as osp
 
 import cv2
-import numpy as np
 
 import mmocr_mms  # noqa: F401
 from mmocr_mms.datasets import SynthWordDataset

@@ -1,14 +1,14 @@
 """Unlabeled word crops from an LMDB (the Union14M-U layout)."""
 import os
 import os.path as osp
-from typing import Optional
+from typing import Any, Dict, Tuple
 
 from mmocr.registry import DATASETS
 
 from .base import VirtualDataset
 from .image_io import BadSample, decode_image
 
-__all__ = ['UnlabeledLMDBDataset', 'open_lmdb']
+__all__ = ['UnlabeledLMDBDataset', 'open_lmdb', 'process_lmdb_env']
 
 
 def open_lmdb(path: str):
@@ -24,14 +24,46 @@ def open_lmdb(path: str):
         subdir=osp.isdir(path))
 
 
+# realpath -> (pid that opened it, environment)
+_PROCESS_ENVS: Dict[str, Tuple[int, Any]] = {}
+
+
+def process_lmdb_env(path: str) -> Any:
+    """The read-only environment of ``path`` for this process, shared by
+    every dataset object that reads it.
+
+    py-lmdb refuses to open one LMDB twice in a process ("already open in
+    this process"), and that bookkeeping survives ``fork``: two datasets
+    over one file (val and test loaders, train and val without workers)
+    or a worker forked from a process holding the file would fail with a
+    per-object environment. Here one environment is kept per path and
+    process; a forked child closes its inherited copy (only the child's
+    mapping) and opens its own.
+    """
+    key = osp.realpath(path)
+    pid = os.getpid()
+    entry = _PROCESS_ENVS.get(key)
+    if entry is not None:
+        if entry[0] == pid:
+            return entry[1]
+        try:  # inherited from the parent: release the child's copy
+            entry[1].close()
+        except Exception:  # noqa: BLE001  (already closed)
+            pass
+    env = open_lmdb(path)
+    _PROCESS_ENVS[key] = (pid, env)
+    return env
+
+
 @DATASETS.register_module()
 class UnlabeledLMDBDataset(VirtualDataset):
     """Images stored in an LMDB under ``image-%09d`` keys (1-based) with the
     count under ``num-samples``: Union14M-U, and MMOCR's labelled text
     recognition LMDBs (their ``label-%09d`` keys are ignored).
 
-    One LMDB environment per process, opened on first access: an
-    environment must not cross a ``fork`` into DataLoader workers.
+    One LMDB environment per process and file, opened on first access
+    (:func:`process_lmdb_env`): a worker forked from a process that already
+    read the file opens its own.
 
     Args:
         data_root (str): The LMDB folder (or file).
@@ -54,19 +86,13 @@ class UnlabeledLMDBDataset(VirtualDataset):
         self.image_key = image_key
         self.num_key = num_key
         self.index_base = index_base
-        self._env = None
-        self._env_pid: Optional[int] = None
         super().__init__(data_root=data_root, **kwargs)
 
     def num_samples(self) -> int:
         if not osp.exists(self.data_root):
             raise FileNotFoundError(f'LMDB not found: {self.data_root}')
-        env = open_lmdb(self.data_root)
-        try:
-            with env.begin(write=False) as txn:
-                raw = txn.get(self.num_key.encode())
-        finally:
-            env.close()
+        with self.env.begin(write=False) as txn:
+            raw = txn.get(self.num_key.encode())
         if raw is None:
             raise ValueError(f'{self.data_root} has no {self.num_key!r} key; '
                              'is it an MMOCR/Union14M-style LMDB?')
@@ -75,27 +101,11 @@ class UnlabeledLMDBDataset(VirtualDataset):
             raise ValueError(f'{self.data_root} holds no samples ({n})')
         return n
 
-    def check_loadable(self) -> None:
-        try:
-            super().check_loadable()
-        finally:
-            # The probe opened the environment in this (parent) process;
-            # close it so no handle crosses a fork into the workers.
-            self.close()
-
-    def close(self) -> None:
-        """Close this process's environment (reopened on next access)."""
-        if self._env is not None and self._env_pid == os.getpid():
-            self._env.close()
-        self._env = None
-
     @property
-    def env(self):
-        """This process's environment, opened lazily."""
-        if self._env is None or self._env_pid != os.getpid():
-            self._env = open_lmdb(self.data_root)
-            self._env_pid = os.getpid()
-        return self._env
+    def env(self) -> Any:
+        """This process's environment of the LMDB, opened lazily and shared
+        with other datasets over the same file (:func:`process_lmdb_env`)."""
+        return process_lmdb_env(self.data_root)
 
     def load_sample(self, results: dict) -> None:
         key = self.image_key % (results['sample_idx'] + self.index_base)
@@ -107,8 +117,3 @@ class UnlabeledLMDBDataset(VirtualDataset):
         results['img'] = img
         results['img_shape'] = results['ori_shape'] = img.shape[:2]
         results['img_path'] = f'{self.data_root}:{key}'
-
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state['_env'] = None  # environments are not picklable
-        return state
