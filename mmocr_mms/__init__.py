@@ -15,5 +15,5 @@ from .utils.checkpoint import register_checkpoint_loader  # noqa: E402
 
 register_checkpoint_loader()
 
-from . import datasets, engine, models  # noqa: E402,F401
+from . import datasets, engine, evaluation, models  # noqa: E402,F401
 from .version import __version__  # noqa: E402,F401

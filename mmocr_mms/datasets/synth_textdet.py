@@ -60,6 +60,7 @@ class SynthTextDetDataset(VirtualDataset):
         super().__init__(**kwargs)
 
     def num_samples(self) -> int:
+        """The virtual length."""
         return self._num
 
     def _background(self, rng: np.random.Generator) -> np.ndarray:
@@ -78,6 +79,7 @@ class SynthTextDetDataset(VirtualDataset):
                    and b[1] < y1 + gap for b in boxes)
 
     def load_sample(self, results: dict) -> None:
+        """Compose scene ``sample_idx`` into ``results`` (see the class)."""
         idx = results['sample_idx']
         rng = np.random.default_rng([self.seed, idx])
         canvas = self._background(rng)

@@ -336,6 +336,8 @@ class TextSegDataset(MMSBaseDataset):
         return words
 
     def load_data_list(self) -> List[dict]:
+        """One entry per word crop (or whole image): paths, polygon,
+        word id, text."""
         if not osp.isdir(self.data_root):
             raise FileNotFoundError(f'TextSeg folder not found: '
                                     f'{self.data_root}')
@@ -381,6 +383,7 @@ class TextSegDataset(MMSBaseDataset):
     # samples
     # ------------------------------------------------------------------
     def load_sample(self, results: dict) -> None:
+        """Read image and mask, decode the labels, cut the word."""
         img = read_image_file(results['img_path'])
         mask = decode_fg_mask(
             read_mask_file(results['mask_path']), self.mask_encoding,

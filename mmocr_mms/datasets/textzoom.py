@@ -5,47 +5,15 @@ LMDBs): ``num-samples`` -> count, and for i = 1..count
 ``image_hr-%09d`` / ``image_lr-%09d`` -> encoded HR / LR images,
 ``label-%09d`` -> the word (utf-8).
 """
-import os
 import os.path as osp
-from typing import Any, Dict, Tuple
+
 
 from mmocr.registry import DATASETS
 
 from .image_io import BadSample, decode_image
-from .lmdb_dataset import UnlabeledLMDBDataset, open_lmdb
+from .lmdb_dataset import UnlabeledLMDBDataset
 
-__all__ = ['TextZoomDataset', 'process_lmdb_env']
-
-# realpath -> (pid that opened it, environment)
-_PROCESS_ENVS: Dict[str, Tuple[int, Any]] = {}
-
-
-def process_lmdb_env(path: str) -> Any:
-    """The read-only environment of ``path`` for this process, shared by
-    every dataset object that reads it.
-
-    py-lmdb refuses to open one LMDB twice in a process ("already open in
-    this process"), and that bookkeeping survives ``fork``: two datasets
-    over one file (val and test loaders, train and val without workers)
-    or a worker forked from a process holding the file would fail with a
-    per-object environment. Here one environment is kept per path and
-    process; a forked child closes its inherited copy (only the child's
-    mapping) and opens its own.
-    """
-    key = osp.realpath(path)
-    pid = os.getpid()
-    entry = _PROCESS_ENVS.get(key)
-    if entry is not None:
-        if entry[0] == pid:
-            return entry[1]
-        try:  # inherited from the parent: release the child's copy
-            entry[1].close()
-        except Exception:  # noqa: BLE001  (already closed)
-            pass
-    env = open_lmdb(path)
-    _PROCESS_ENVS[key] = (pid, env)
-    return env
-
+__all__ = ['TextZoomDataset']
 
 @DATASETS.register_module()
 class TextZoomDataset(UnlabeledLMDBDataset):
@@ -92,12 +60,8 @@ class TextZoomDataset(UnlabeledLMDBDataset):
             index_base=index_base,
             **kwargs)
 
-    @property
-    def env(self) -> Any:
-        """This process's environment of ``data_root``."""
-        return process_lmdb_env(self.data_root)
-
     def num_samples(self) -> int:
+        """The LMDB's ``num-samples`` value."""
         if not osp.exists(self.data_root):
             raise FileNotFoundError(f'LMDB not found: {self.data_root}')
         with self.env.begin(write=False) as txn:
@@ -111,6 +75,7 @@ class TextZoomDataset(UnlabeledLMDBDataset):
         return n
 
     def load_sample(self, results: dict) -> None:
+        """Decode pair ``sample_idx`` into ``img`` (LR) / ``gt_img`` (HR)."""
         n = results['sample_idx'] + self.index_base
         keys = dict(hr=self.hr_key % n, lr=self.lr_key % n)
         with self.env.begin(write=False) as txn:

@@ -27,6 +27,7 @@ class FgMaskToSegMap(BaseTransform):
     """
 
     def transform(self, results: dict) -> dict:
+        """(H, W) bool ``gt_fg_mask`` -> (H, W) uint8 ``gt_seg_map``."""
         if 'gt_fg_mask' not in results:
             raise KeyError('FgMaskToSegMap needs results["gt_fg_mask"]; '
                            'build SynthWordDataset with with_fg_mask=True')
@@ -71,6 +72,7 @@ class PackTextSegInputs(BaseTransform):
         self.pack_ori_gt = pack_ori_gt
 
     def transform(self, results: dict) -> dict:
+        """Pack ``img`` (H, W, 3) and the label maps (see the class)."""
         img = results['img']
         if img.ndim == 2:
             img = img[..., None]

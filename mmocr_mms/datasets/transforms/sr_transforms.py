@@ -75,6 +75,7 @@ class MakeLRHRPair(BaseTransform):
         self.noise_std = tuple(noise_std) if noise_std else None
 
     def transform(self, results: dict) -> dict:
+        """``img`` (h, w, 3) -> LR ``img`` + HR ``gt_img``."""
         hr = _resize(results['img'], self.hr_size, self.hr_interpolation)
         src = hr
         if self.blur_sigma is not None:
@@ -125,6 +126,7 @@ class ResizeSRPair(BaseTransform):
         self.interpolation = _check_interp(interpolation)
 
     def transform(self, results: dict) -> dict:
+        """Resize ``img`` to ``lr_size`` and ``gt_img`` to ``hr_size``."""
         if 'gt_img' not in results:
             raise KeyError('ResizeSRPair needs results["gt_img"] (the HR '
                            'image)')
@@ -171,6 +173,7 @@ class PackTextSRInputs(BaseTransform):
         self.meta_keys = tuple(meta_keys)
 
     def transform(self, results: dict) -> dict:
+        """Pack LR ``img`` and HR ``gt_img`` (see the class)."""
         sample = TextSRDataSample()
         if results.get('gt_img') is not None:
             sample.gt_img = PixelData(data=_chw(results['gt_img']))
