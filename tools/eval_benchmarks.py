@@ -1,0 +1,87 @@
+"""Evaluate a recognizer on any list of benchmarks and print one table.
+
+    python tools/eval_benchmarks.py CONFIG CHECKPOINT \
+        --benchmarks DIR_OR_JSON [DIR_OR_JSON ...] [--names N ...] \
+        [--json OUT.json] [--batch-size 64] [--num-workers 2] \
+        [--max-len 25] [--cfg-options k=v ...]
+
+A benchmark is a folder with ``labels.tsv`` (``IMG/<file>\\t<label>``), an
+MMOCR ``textrecog_*.json`` annotation file, or a folder holding one. Images
+go through the test pipeline of CONFIG's ``test_dataloader``. Labels empty
+after ``re.sub('[^0-9a-z]', '', s.lower())`` are skipped and counted; labels
+longer than --max-len characters are kept in the denominator and counted;
+whitespace is removed from labels before comparison.
+
+Columns: word accuracy exact / ignoring case / ignoring case and symbols,
+char recall / precision (MMOCR's WordMetric and CharMetric), samples
+evaluated, skipped (empty) and long (kept). The 'average' row is the
+unweighted mean over benchmarks (the JSON also has sample-weighted means).
+The logic lives in :mod:`mmocr_mms.evaluation.recog_benchmarks`.
+"""
+import argparse
+import time
+from typing import List, Optional
+
+import mmocr_mms  # noqa: F401  (compat layer + registration, before mmocr)
+from mmengine.config import DictAction
+
+from mmocr_mms.evaluation.recog_benchmarks import (EVAL_LABEL_RULE,
+                                                   dataset_cfg_of,
+                                                   evaluate_benchmarks,
+                                                   format_table,
+                                                   load_recognizer,
+                                                   write_json)
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    """Command-line arguments (see the module docstring)."""
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('config', help='config file (model + test pipeline)')
+    p.add_argument('checkpoint', help='trained recognizer checkpoint')
+    p.add_argument('--benchmarks', nargs='+', required=True,
+                   help='benchmark folders (labels.tsv) or MMOCR json files')
+    p.add_argument('--names', nargs='+', help='row names (default: folder '
+                   'names)')
+    p.add_argument('--json', help='also write the results to this file')
+    p.add_argument('--batch-size', type=int, default=64)
+    p.add_argument('--num-workers', type=int, default=2)
+    p.add_argument('--max-len', type=int,
+                   default=EVAL_LABEL_RULE['max_len'],
+                   help='labels longer than this are counted as long '
+                   '(they stay in the denominator)')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction,
+                   help='override config settings, key=value')
+    args = p.parse_args(argv)
+    if args.names and len(args.names) != len(args.benchmarks):
+        p.error('--names needs one name per benchmark')
+    return args
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """Load the model, evaluate every benchmark, print (and save) the
+    table."""
+    args = parse_args(argv)
+    start = time.time()
+    model, cfg = load_recognizer(args.config, args.checkpoint,
+                                 args.cfg_options)
+    ds_cfg = dataset_cfg_of(cfg, 'test')
+    if ds_cfg is None or 'pipeline' not in ds_cfg:
+        raise ValueError(f'{args.config} has no test_dataloader pipeline')
+    rule = dict(EVAL_LABEL_RULE, max_len=args.max_len)
+    rows = evaluate_benchmarks(
+        model, args.benchmarks, ds_cfg['pipeline'], label_rule=rule,
+        batch_size=args.batch_size, num_workers=args.num_workers,
+        names=args.names)
+    print(format_table(rows))
+    print(f'({time.time() - start:.0f} s; word accuracies and char '
+          'recall/precision in %; average = unweighted mean over '
+          'benchmarks)')
+    if args.json:
+        write_json(rows, args.json, dict(config=args.config,
+                                         checkpoint=args.checkpoint,
+                                         label_rule=rule))
+        print(f'wrote {args.json}')
+
+
+if __name__ == '__main__':
+    main()
