@@ -9,6 +9,7 @@ Sections:
             equal work, alternated --rounds times, median ratio
   flops     analytic FLOPs per image and the fraction of the n^3 matmul
             rate measured in the same run (model-FLOPs utilisation)
+  memory    peak training-step memory of MMS and MAE (fresh processes)
   varcount  cost of variable visible counts (mixed MMS batch, bucketed and
             padded) against a fixed-count batch
   masks     each mask transform vs BEiTMaskGenerator (one pinned core)
@@ -38,8 +39,8 @@ def parse_args():
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=__doc__.split('\n', 2)[2])
     p.add_argument('--sections', nargs='+',
-                   default=['step', 'flops', 'varcount', 'masks', 'pipeline',
-                            'infer'])
+                   default=['step', 'flops', 'memory', 'varcount', 'masks',
+                            'pipeline', 'infer'])
     p.add_argument('--model-size', choices=sorted(PRESETS), default='small')
     p.add_argument('--decoder', type=int, nargs=3, default=(512, 8, 16),
                    metavar=('DIMS', 'LAYERS', 'HEADS'))
@@ -102,6 +103,16 @@ def main():
             print(f'{batch:6d} {r["mms_img_s"]:10.2f} {r["mae_img_s"]:10.2f}'
                   f' {r["ratio"]:6.2f} {r["train_flops_per_img"] / 1e9:10.1f}'
                   f' {r["mfu"]:6.1%}')
+    if 'memory' in args.sections:
+        out['memory_mib'] = {}
+        for batch in args.batch:
+            mem = {k: train_step.peak_step_memory(k, enc, dec, batch,
+                                                  args.mask_ratio,
+                                                  args.device)
+                   for k in ('mms', 'mae')}
+            out['memory_mib'][batch] = mem
+            print(f'peak step memory, batch {batch}: MMS {mem["mms"]:.0f} '
+                  f'MiB, MAE {mem["mae"]:.0f} MiB')
     if 'varcount' in args.sections:
         r = train_step.variable_count_cost(enc, dec, args.batch[0],
                                            args.rounds, 2, args.device)

@@ -25,5 +25,5 @@ export PYTHONPATH="$PWD:${PYTHONPATH:-}"
 mkdir -p work_dirs
 nvidia-smi --query-gpu=name,memory.total --format=csv || true
 timeout 540 python3 tools/benchmark.py --device cuda --dtype bf16 \
-    --batch 256 1024 --sections step flops --rounds 3 --steps 10 \
+    --batch 256 1024 --sections step flops memory --rounds 3 --steps 10 \
     --json work_dirs/benchmark_gpu.json

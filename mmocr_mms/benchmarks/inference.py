@@ -14,7 +14,8 @@ def recognizer_throughput(config: str, batch: int, steps: int = 3,
     (randomly initialised: speed does not depend on the weights).
 
     Args:
-        config: Config path (``mmocr::`` paths work).
+        config: Config path, or a package config such as
+            ``mmocr::textrecog/satrn/satrn_shallow-small_5e_st_mj.py``.
         batch: Batch size.
         size: (H, W) input; defaults to 32 x 128.
     """
@@ -24,7 +25,14 @@ def recognizer_throughput(config: str, batch: int, steps: int = 3,
     from mmocr.registry import MODELS
     from mmocr.structures import TextRecogDataSample
     init_default_scope('mmocr')
-    cfg = Config.fromfile(config)
+    if '::' in config:  # a package config: inherit it from a stub file
+        import tempfile
+        with tempfile.NamedTemporaryFile('w', suffix='.py') as stub:
+            stub.write(f"_base_ = ['{config}']\n")
+            stub.flush()
+            cfg = Config.fromfile(stub.name)
+    else:
+        cfg = Config.fromfile(config)
     model = MODELS.build(cfg.model).to(device).eval()
     h, w = size or (32, 128)
     inputs = torch.randn(batch, 3, h, w, device=device)
