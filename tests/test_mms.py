@@ -177,3 +177,17 @@ def test_mask_shape_mismatch_is_an_error():
                                   ['random']))
     with pytest.raises(ValueError, match='mask'):
         model.loss(imgs, [TextRecogDataSample()])
+
+
+@pytest.mark.slow
+def test_compile_switch_gives_the_same_loss_and_keys():
+    imgs, samples = _mixed_batch(3)
+    eager = _model()
+    compiled = _model(compile=True)
+    compiled.load_state_dict(eager.state_dict())
+    assert list(compiled.state_dict()) == list(eager.state_dict())
+    a = eager.loss(imgs, samples)['loss']
+    b = compiled.loss(imgs, samples)['loss']
+    assert torch.allclose(a, b, atol=1e-8)
+    b.backward()
+    assert compiled.decoder.pred.weight.grad is not None

@@ -50,7 +50,7 @@ def parse_args():
     p.add_argument('--threads', type=int, default=None,
                    help='torch threads (default: torch default)')
     p.add_argument('--compile', action='store_true',
-                   help='torch.compile our encoder and decoder')
+                   help='torch.compile our encoder and decoder (MMS(compile=True))')
     p.add_argument('--device', default='cpu')
     p.add_argument('--rounds', type=int, default=3)
     p.add_argument('--steps', type=int, default=3)
