@@ -42,7 +42,8 @@ class MMS(BaseModel):
             decoder (a dict is passed to ``torch.compile`` as options, e.g.
             ``dict(mode='max-autotune')``). The forward methods are
             compiled in place, so checkpoints keep their keys. Off by
-            default: on the 2-core CPU it did not pay for its compile time.
+            default (compilation takes tens of seconds and needs a C++
+            compiler on CPU).
         data_preprocessor (dict, optional): Defaults to MMOCR's
             ``TextRecogDataPreprocessor`` with ImageNet mean/std in RGB,
             the normalisation the fine-tuning configs use, so the encoder
