@@ -95,7 +95,7 @@ class UnlabeledLMDBDataset(VirtualDataset):
             raw = txn.get(self.num_key.encode())
         if raw is None:
             raise ValueError(f'{self.data_root} has no {self.num_key!r} key; '
-                             'is it an MMOCR/Union14M-style LMDB?')
+                             'is it an LMDB in the MMOCR / Union14M / TextZoom layout?')
         n = int(raw.decode().strip())
         if n < 1:
             raise ValueError(f'{self.data_root} holds no samples ({n})')

@@ -5,7 +5,6 @@ LMDBs): ``num-samples`` -> count, and for i = 1..count
 ``image_hr-%09d`` / ``image_lr-%09d`` -> encoded HR / LR images,
 ``label-%09d`` -> the word (utf-8).
 """
-import os.path as osp
 
 
 from mmocr.registry import DATASETS
@@ -59,20 +58,6 @@ class TextZoomDataset(UnlabeledLMDBDataset):
             num_key=num_key,
             index_base=index_base,
             **kwargs)
-
-    def num_samples(self) -> int:
-        """The LMDB's ``num-samples`` value."""
-        if not osp.exists(self.data_root):
-            raise FileNotFoundError(f'LMDB not found: {self.data_root}')
-        with self.env.begin(write=False) as txn:
-            raw = txn.get(self.num_key.encode())
-        if raw is None:
-            raise ValueError(f'{self.data_root} has no {self.num_key!r} key; '
-                             'is it a TextZoom LMDB?')
-        n = int(raw.decode().strip())
-        if n < 1:
-            raise ValueError(f'{self.data_root} holds no samples ({n})')
-        return n
 
     def load_sample(self, results: dict) -> None:
         """Decode pair ``sample_idx`` into ``img`` (LR) / ``gt_img`` (HR)."""
