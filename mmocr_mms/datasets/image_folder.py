@@ -51,6 +51,11 @@ class ImageFolderDataset(MMSBaseDataset):
                  extensions: Sequence[str] = IMAGE_EXTENSIONS,
                  **kwargs) -> None:
         self.extensions = tuple(extensions)
+        if not self.extensions or not all(
+                isinstance(e, str) and e.startswith('.')
+                for e in self.extensions):
+            raise ValueError('extensions must be a non-empty list of endings '
+                             f'like ".jpg", got {extensions!r}')
         super().__init__(
             data_root=data_root, ann_file=ann_file or '', **kwargs)
 

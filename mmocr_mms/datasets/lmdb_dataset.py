@@ -83,6 +83,16 @@ class UnlabeledLMDBDataset(VirtualDataset):
                  num_key: str = 'num-samples',
                  index_base: int = 1,
                  **kwargs) -> None:
+        for name, pattern in (('image_key', image_key), ):
+            try:
+                pattern % 1
+            except (TypeError, ValueError):
+                raise ValueError(f'{name} must be a %-pattern taking the '
+                                 f'index, e.g. "image-%09d", got '
+                                 f'{pattern!r}') from None
+        if not isinstance(index_base, int) or index_base < 0:
+            raise ValueError(
+                f'index_base must be an int >= 0, got {index_base!r}')
         self.image_key = image_key
         self.num_key = num_key
         self.index_base = index_base

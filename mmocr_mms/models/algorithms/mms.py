@@ -74,6 +74,8 @@ class MMS(BaseModel):
             data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if not isinstance(norm_pix, bool):
+            raise ValueError(f'norm_pix must be a bool, got {norm_pix!r}')
         if encoder_batching not in ('bucket', 'pad'):
             raise ValueError("encoder_batching must be 'bucket' or 'pad', "
                              f'got {encoder_batching!r}')

@@ -148,6 +148,9 @@ class TextViT(BaseModule):
             'pos_grid', torch.tensor(self._grid, dtype=torch.long),
             persistent=True)
 
+        if not 0 <= drop_path_rate < 1:
+            raise ValueError('drop_path_rate must be in [0, 1), got '
+                             f'{drop_path_rate}')
         dpr = torch.linspace(0, drop_path_rate, self.num_layers).tolist()
         self.blocks = nn.ModuleList([
             TransformerBlock(
@@ -207,6 +210,16 @@ class TextViT(BaseModule):
                              f'{sorted(arch)}')
         out = dict(arch)
         out.setdefault('mlp_ratio', 4.)
+        for key in ('embed_dims', 'num_layers', 'num_heads'):
+            if not isinstance(out[key], int) or out[key] < 1:
+                raise ValueError(f'arch {key} must be a positive int, got '
+                                 f'{out[key]!r}')
+        if out['embed_dims'] % out['num_heads']:
+            raise ValueError(f"arch embed_dims ({out['embed_dims']}) must be "
+                             f"divisible by num_heads ({out['num_heads']})")
+        if not out['mlp_ratio'] > 0:
+            raise ValueError(f"arch mlp_ratio must be > 0, got "
+                             f"{out['mlp_ratio']}")
         return out
 
     @property

@@ -54,6 +54,19 @@ class MIMPixelDecoder(BaseModule):
                  num_extra_tokens: int = 0,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
+        for name, value in (('patch_size', patch_size),
+                            ('in_channels', in_channels),
+                            ('encoder_dims', encoder_dims),
+                            ('embed_dims', embed_dims),
+                            ('num_heads', num_heads)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f'{name} must be a positive int, got '
+                                 f'{value!r}')
+        if not isinstance(num_layers, int) or num_layers < 1:
+            raise ValueError(
+                f'num_layers must be an int >= 1, got {num_layers!r}')
+        if len(tuple(grid)) != 2 or min(grid) < 1:
+            raise ValueError(f'grid must be (rows, columns) >= 1, got {grid}')
         if embed_dims % num_heads:
             raise ValueError(f'embed_dims {embed_dims} must be divisible by '
                              f'num_heads {num_heads}')
