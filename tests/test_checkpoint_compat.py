@@ -88,3 +88,30 @@ def test_load_from_and_resume(tmp_path):
                           ref['state_dict']['linear.weight'], atol=1e-6)
     assert (runner.optim_wrapper.optimizer.state_dict()['state'][0]['step']
             == ref['optimizer']['state'][0]['step'])
+
+
+def test_checkpoint_writes_are_atomic(tmp_path, monkeypatch):
+    """A write interrupted midway leaves no file under the final name (and
+    no temporary file behind); a complete write replaces the old file."""
+    from mmengine.fileio import get_file_backend
+    from mmengine.runner.checkpoint import save_checkpoint
+
+    from mmocr_mms.utils.checkpoint import AtomicLocalBackend
+    target = tmp_path / 'epoch_2.pth'
+    assert isinstance(get_file_backend(str(target)), AtomicLocalBackend)
+    save_checkpoint({'state_dict': {'w': torch.ones(3)}}, str(target))
+    assert torch.equal(torch.load(target)['state_dict']['w'], torch.ones(3))
+
+    import os
+    real_fsync = os.fsync
+
+    def dies_midway(fd):
+        raise KeyboardInterrupt('killed while writing')
+
+    monkeypatch.setattr(os, 'fsync', dies_midway)
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint({'state_dict': {'w': torch.zeros(3)}}, str(target))
+    monkeypatch.setattr(os, 'fsync', real_fsync)
+    # the previous complete checkpoint is intact, no temporary left over
+    assert torch.equal(torch.load(target)['state_dict']['w'], torch.ones(3))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['epoch_2.pth']

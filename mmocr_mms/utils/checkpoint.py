@@ -8,16 +8,54 @@ hold a ``MessageHub`` state, numpy scalars, config metadata, ...) fail with
 local-file loader with one that loads full runner checkpoints again.
 
 Runner checkpoints are pickles: load only files you trust, as with
-torch < 2.6. Backbone checkpoints written by ``tools/convert_checkpoint.py``
-are plain tensors and load with ``weights_only=True``.
+torch < 2.6. Backbone checkpoints written by
+``tools/model_converters/mms_to_backbone.py`` are plain tensors and load
+with ``weights_only=True``.
+
+Writes are made atomic too (:class:`AtomicLocalBackend`): mmengine saves a
+checkpoint by writing its bytes straight to ``epoch_N.pth``, so a process
+killed mid-write leaves a truncated file under the final name. With this
+backend the bytes go to a temporary file in the same folder that is renamed
+over the final name only when complete.
 """
+import os
 import os.path as osp
-from typing import Any, Optional
+import tempfile
+from pathlib import Path
+from typing import Any, Optional, Union
 
 import torch
+from mmengine.fileio import LocalBackend, register_backend
 from mmengine.runner.checkpoint import CheckpointLoader
 
-__all__ = ['load_local_checkpoint', 'register_checkpoint_loader']
+__all__ = [
+    'AtomicLocalBackend', 'load_local_checkpoint',
+    'register_checkpoint_loader'
+]
+
+
+class AtomicLocalBackend(LocalBackend):
+    """mmengine's local file backend whose ``put`` never leaves a partly
+    written file under the target name (temporary file + fsync +
+    ``os.replace``, atomic on POSIX within one file system)."""
+
+    def put(self, obj: bytes, filepath: Union[str, Path]) -> None:
+        filepath = str(filepath)
+        folder = osp.dirname(osp.abspath(filepath))
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(
+            dir=folder, prefix='.' + osp.basename(filepath) + '.',
+            suffix='.tmp')
+        try:
+            with os.fdopen(fd, 'wb') as f:
+                f.write(obj)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, filepath)
+        except BaseException:
+            if osp.exists(tmp):
+                os.remove(tmp)
+            raise
 
 
 def load_local_checkpoint(filename: str,
@@ -33,7 +71,8 @@ _registered = False
 
 
 def register_checkpoint_loader() -> None:
-    """Make mmengine load local runner checkpoints under torch >= 2.6.
+    """Make mmengine load local runner checkpoints under torch >= 2.6 and
+    write local files atomically.
 
     Idempotent; registered for the empty prefix (local paths), the same slot
     mmengine's own ``load_from_local`` uses.
@@ -43,4 +82,5 @@ def register_checkpoint_loader() -> None:
         return
     CheckpointLoader.register_scheme(
         prefixes='', loader=load_local_checkpoint, force=True)
+    register_backend('local', AtomicLocalBackend, force=True, prefixes='')
     _registered = True
