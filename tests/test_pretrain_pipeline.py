@@ -119,6 +119,29 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path):
     b = torch.load(osp.join(run_dir, 'epoch_3.pth'), weights_only=False)
     for k, v in a['state_dict'].items():
         assert torch.allclose(v, b['state_dict'][k], atol=1e-6), k
+    # the next 10 logged losses after the resume point equal the
+    # uninterrupted run's (logged every iteration)
+    ref_losses = _logged_losses(ref_dir)
+    resumed_losses = _logged_losses(run_dir, latest_only=True)
+    resumed_iters = sorted(resumed_losses)[:10]
+    assert len(resumed_iters) == 10 and resumed_iters[0] > 1
+    for it in resumed_iters:
+        assert abs(resumed_losses[it] - ref_losses[it]) < 1e-5, it
+
+
+def _logged_losses(work_dir, latest_only=False):
+    """{iteration: loss} from the runs' vis_data/scalars.json files."""
+    import json
+    runs = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
+                                     'scalars.json')))
+    losses = {}
+    for path in runs[-1:] if latest_only else runs:
+        with open(path) as f:
+            for line in f:
+                row = json.loads(line)
+                if 'loss' in row:
+                    losses[row['iter']] = row['loss']
+    return losses
 
 
 def test_mim_train_entry_point(tmp_path):
