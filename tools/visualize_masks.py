@@ -13,12 +13,9 @@ import os.path as osp
 import cv2
 
 import mmocr_mms  # noqa: F401
-from mmocr_mms.datasets import SynthWordDataset
-from mmocr_mms.datasets.image_folder import scan_images
-from mmocr_mms.datasets.image_io import read_image_file
 from mmocr_mms.datasets.transforms import (BlockwiseMasking,
                                            RandomPatchMasking, SpanMasking)
-from mmocr_mms.visualization import make_grid, overlay_mask
+from mmocr_mms.visualization import make_grid, overlay_mask, word_images
 
 
 def parse_args():
@@ -37,22 +34,6 @@ def parse_args():
     return p.parse_args()
 
 
-def load_words(args):
-    h, w = args.size
-    if args.images:
-        paths = scan_images(args.images)[:args.num]
-        if not paths:
-            raise SystemExit(f'no images in {args.images}')
-        imgs = [read_image_file(osp.join(args.images, p)) for p in paths]
-    else:
-        ds = SynthWordDataset(num_samples=args.num, seed=args.seed)
-        imgs = [ds.get_data_info(i) | {} for i in range(args.num)]
-        for r in imgs:
-            ds.load_sample(r)
-        imgs = [r['img'] for r in imgs]
-    return [cv2.resize(i, (w, h), interpolation=cv2.INTER_AREA) for i in imgs]
-
-
 def main():
     args = parse_args()
     common = dict(input_size=tuple(args.size), patch_size=args.patch_size,
@@ -66,7 +47,9 @@ def main():
          SpanMasking(mask_ratio=args.span_ratio, **common)),
     ]
     rows = []
-    for i, img in enumerate(load_words(args)):
+    for i, img in enumerate(
+            word_images(args.num, tuple(args.size), args.images,
+                        args.seed)):
         row = [img]
         for _, t in strategies:
             row.append(overlay_mask(img, t.transform({'sample_idx': i})['mask']))

@@ -20,10 +20,8 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 from mmocr.registry import MODELS, TRANSFORMS
 
-from mmocr_mms.datasets import SynthWordDataset
-from mmocr_mms.datasets.image_folder import scan_images
-from mmocr_mms.datasets.image_io import read_image_file
-from mmocr_mms.visualization import find_mask_strategies, reconstruction_grid
+from mmocr_mms.visualization import (find_mask_strategies,
+                                     reconstruction_grid, word_images)
 
 
 def main():
@@ -46,19 +44,7 @@ def main():
     load_checkpoint(model, args.checkpoint, map_location='cpu')
     gh, gw = model.grid
     h, w = gh * model.patch_size, gw * model.patch_size
-    if args.images:
-        paths = scan_images(args.images)[:args.num]
-        if not paths:
-            raise SystemExit(f'no images in {args.images}')
-        imgs = [read_image_file(osp.join(args.images, q)) for q in paths]
-    else:
-        ds = SynthWordDataset(num_samples=args.num, seed=args.seed)
-        imgs = []
-        for i in range(args.num):
-            r = ds.get_data_info(i)
-            ds.load_sample(r)
-            imgs.append(r['img'])
-    imgs = [cv2.resize(i, (w, h), interpolation=cv2.INTER_AREA) for i in imgs]
+    imgs = word_images(args.num, (h, w), args.images, args.seed)
     pipeline = [TRANSFORMS.build(t) for t in
                 cfg.train_dataloader.dataset.get('pipeline', [])]
     grid, _ = reconstruction_grid(model, imgs, find_mask_strategies(pipeline),

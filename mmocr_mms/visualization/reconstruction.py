@@ -7,7 +7,10 @@ from mmocr.structures import TextRecogDataSample
 
 from .grid import make_grid, overlay_mask
 
-__all__ = ['find_mask_strategies', 'reconstruction_grid']
+__all__ = [
+    'find_mask_strategies', 'reconstruction_grid', 'sample_images',
+    'word_images'
+]
 
 
 def find_mask_strategies(pipeline) -> List:
@@ -102,3 +105,34 @@ def sample_images(dataset, num: int,
         packed = dataset[i]
         imgs.append(packed['inputs'].permute(1, 2, 0).numpy().copy())
     return imgs
+
+
+def word_images(num: int, size: Tuple[int, int], folder: Optional[str] = None,
+                seed: int = 0) -> List[np.ndarray]:
+    """``num`` word crops resized to ``size`` = (H, W): the first images of
+    ``folder`` (recursive, sorted), or synthetic words of corpus ``seed``.
+
+    Returns uint8 (H, W, 3) BGR arrays. Raises ``SystemExit`` when the
+    folder holds no image (the tools' error for a wrong path).
+    """
+    import os.path as osp
+
+    import cv2
+
+    from mmocr_mms.datasets import SynthWordDataset
+    from mmocr_mms.datasets.image_folder import scan_images
+    from mmocr_mms.datasets.image_io import read_image_file
+    if folder:
+        paths = scan_images(folder)[:num]
+        if not paths:
+            raise SystemExit(f'no images in {folder}')
+        imgs = [read_image_file(osp.join(folder, p)) for p in paths]
+    else:
+        ds = SynthWordDataset(num_samples=num, seed=seed)
+        imgs = []
+        for i in range(num):
+            results = ds.get_data_info(i)
+            ds.load_sample(results)
+            imgs.append(results['img'])
+    h, w = size
+    return [cv2.resize(i, (w, h), interpolation=cv2.INTER_AREA) for i in imgs]
