@@ -54,9 +54,7 @@ mmcv-full: install
 
 # Wheels for tools/benchmark_gpu.sh (the GPU machine has no network).
 gpu-wheels:
-	mkdir -p build/wheels
-	$(PIP) download -d build/wheels -c requirements/constraints.txt \
-	  mmengine mmcv-lite mmdet mmocr mmpretrain lmdb
+	bash tools/misc/gpu_wheels.sh build/wheels 3.12
 
 clean:
 	rm -rf build work_dirs .pytest_cache

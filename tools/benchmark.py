@@ -40,7 +40,8 @@ def parse_args():
         epilog=__doc__.split('\n', 2)[2])
     p.add_argument('--sections', nargs='+',
                    default=['step', 'flops', 'memory', 'varcount', 'masks',
-                            'pipeline', 'infer'])
+                            'pipeline', 'infer'],
+                   help="also: 'profile' (where an MMS step's time goes)")
     p.add_argument('--model-size', choices=sorted(PRESETS), default='small')
     p.add_argument('--decoder', type=int, nargs=3, default=(512, 8, 16),
                    metavar=('DIMS', 'LAYERS', 'HEADS'))
@@ -86,7 +87,7 @@ def main():
     if {'step', 'flops'} & set(args.sections):
         mm_dtype = dtype or torch.float32
         rate = train_step.matmul_rate(
-            4096 if args.device.startswith('cuda') else 2048, mm_dtype,
+            8192 if args.device.startswith('cuda') else 2048, mm_dtype,
             args.device)
         out['matmul_tflops'] = rate / 1e12
         print(f'matmul rate ({args.dtype}): {rate / 1e9:.1f} GFLOP/s')
@@ -108,7 +109,7 @@ def main():
         for batch in args.batch:
             mem = {k: train_step.peak_step_memory(k, enc, dec, batch,
                                                   args.mask_ratio,
-                                                  args.device)
+                                                  args.device, dtype)
                    for k in ('mms', 'mae')}
             out['memory_mib'][batch] = mem
             print(f'peak step memory, batch {batch}: MMS {mem["mms"]:.0f} '
@@ -148,6 +149,15 @@ def main():
                 print(f'  infer {name:8s} batch {b:3d}: '
                       f'{r["img_per_s"]:8.1f} img/s '
                       f'({r["params_m"]:.1f}M params)')
+    if 'profile' in args.sections:
+        r = train_step.profile_step(enc, dec, args.batch[-1],
+                                    args.mask_ratio, 3, args.device, dtype)
+        out['profile'] = r
+        print(f'profile, batch {args.batch[-1]}: {r["total_ms"]:.1f} ms of '
+              'operator/kernel time per step; ' + ', '.join(
+                  f'{k} {v:.1%}' for k, v in r['components'].items()))
+        for name, ms, share in r['top']:
+            print(f'  {ms:9.2f} ms {share:6.1%}  {name}')
     if args.json:
         with open(args.json, 'w') as f:
             json.dump(out, f, indent=2, default=str)

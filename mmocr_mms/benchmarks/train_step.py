@@ -14,7 +14,8 @@ import torch
 
 __all__ = [
     'analytic_flops', 'matmul_rate', 'build_mms', 'build_mae', 'time_steps',
-    'compare_step_throughput', 'variable_count_cost', 'peak_step_memory'
+    'compare_step_throughput', 'variable_count_cost', 'peak_step_memory',
+    'profile_step'
 ]
 
 
@@ -203,7 +204,8 @@ def variable_count_cost(enc: dict, dec: dict, batch: int, rounds: int = 3,
                 pad_over_fixed=med['pad'] / med['fixed'])
 
 
-def _memory_worker(kind, enc, dec, batch, mask_ratio, device, queue):
+def _memory_worker(kind, enc, dec, batch, mask_ratio, device, queue,
+                   autocast_dtype=None):
     import resource
     torch.manual_seed(0)
     if kind == 'mms':
@@ -215,18 +217,19 @@ def _memory_worker(kind, enc, dec, batch, mask_ratio, device, queue):
         torch.cuda.synchronize()
         base = torch.cuda.memory_allocated()
         torch.cuda.reset_peak_memory_stats()
-        time_steps(model, inputs, 1, device)
+        time_steps(model, inputs, 1, device, autocast_dtype)
         queue.put((torch.cuda.max_memory_allocated() - base) / 2**20)
         return
     with open('/proc/self/statm') as f:  # resident pages after building
         base = int(f.read().split()[1]) * resource.getpagesize()
-    time_steps(model, inputs, 1, device)
+    time_steps(model, inputs, 1, device, autocast_dtype)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     queue.put((peak - base) / 2**20)
 
 
 def peak_step_memory(kind: str, enc: dict, dec: dict, batch: int,
-                     mask_ratio: float = 0.75, device='cpu') -> float:
+                     mask_ratio: float = 0.75, device='cpu',
+                     autocast_dtype=None) -> float:
     """Peak memory of training steps (MiB) beyond the built model, in a
     fresh process so the two models do not share allocator history: on
     CUDA the peak of allocated memory, on CPU the peak resident set size
@@ -237,8 +240,72 @@ def peak_step_memory(kind: str, enc: dict, dec: dict, batch: int,
     queue = ctx.Queue()
     proc = ctx.Process(target=_memory_worker,
                        args=(kind, enc, dec, batch, mask_ratio, device,
-                             queue))
+                             queue, autocast_dtype))
     proc.start()
     value = queue.get(timeout=1800)
     proc.join()
     return value
+
+
+# kernel / operator name fragments -> component, first match wins
+_COMPONENTS = (
+    ('attention', ('flash', 'attention', 'sdpa', 'efficient_attention',
+                   'fmha', 'bmm')),
+    ('matmul', ('gemm', 'addmm', 'aten::mm', 'matmul', 'linear', 'cutlass',
+                'sm90_xmma', 'nvjet', 'ampere_', 'mkl')),
+    ('layernorm', ('layer_norm', 'layernorm')),
+    ('gelu', ('gelu', )),
+    ('softmax', ('softmax', )),
+    ('optimizer', ('adam', 'foreach', 'multi_tensor')),
+    ('copy/cast', ('copy', 'cat', 'to_copy', 'contiguous', 'index',
+                   'gather', 'scatter', 'clone')),
+    ('reduction/loss', ('sum', 'mean', 'var', 'mse', 'norm')),
+    ('elementwise', ('add', 'mul', 'div', 'sub', 'elementwise', 'fill',
+                     'zero', 'where', 'pow', 'sqrt')),
+)
+
+
+def _component(name: str) -> str:
+    low = name.lower()
+    for comp, keys in _COMPONENTS:
+        if any(k in low for k in keys):
+            return comp
+    return 'other'
+
+
+def profile_step(enc: dict, dec: dict, batch: int, mask_ratio: float = 0.75,
+                 steps: int = 3, device='cpu', autocast_dtype=None,
+                 top: int = 12) -> Dict:
+    """Where an MMS step's time goes: torch.profiler over ``steps`` steps
+    (after one warm-up), self time of each operator (CPU) or kernel (CUDA)
+    grouped into components by name.
+
+    Returns:
+        dict(total_ms, components={name: share}, top=[(name, ms, share)]).
+    """
+    from torch.profiler import ProfilerActivity, profile
+    masked = int(round(mask_ratio * 256))
+    model, inputs = build_mms(enc, dec, batch, [masked], device)
+    _, opt = time_steps(model, inputs, 1, device, autocast_dtype)
+    cuda = str(device).startswith('cuda')
+    acts = [ProfilerActivity.CUDA] if cuda else [ProfilerActivity.CPU]
+    with profile(activities=acts) as prof:
+        time_steps(model, inputs, steps, device, autocast_dtype, opt)
+    rows = []
+    for e in prof.key_averages():
+        if cuda:
+            t = getattr(e, 'self_device_time_total',
+                        getattr(e, 'self_cuda_time_total', 0))
+        else:
+            t = e.self_cpu_time_total
+        if t > 0 and (not cuda or e.device_type.name == 'CUDA'):
+            rows.append((e.key, t / 1e3))
+    total = sum(t for _, t in rows) or 1.0
+    comps: Dict[str, float] = {}
+    for name, t in rows:
+        comps[_component(name)] = comps.get(_component(name), 0.) + t
+    rows.sort(key=lambda r: -r[1])
+    return dict(total_ms=total / steps,
+                components={k: v / total for k, v in
+                            sorted(comps.items(), key=lambda kv: -kv[1])},
+                top=[(n[:80], t / steps, t / total) for n, t in rows[:top]])
