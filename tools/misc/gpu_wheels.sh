@@ -17,7 +17,7 @@ python3 -m pip download -q --no-deps --only-binary=:all: \
     mmengine==0.10.7 mmdet==3.1.0 mmocr==1.0.1 mmpretrain==1.2.0 \
     numpy==1.26.4 imgaug==0.4.0 addict yapf platformdirs termcolor mat4py \
     modelindex model-index ordered-set lmdb shapely pyclipper rapidfuzz \
-    terminaltables pycocotools importlib_metadata "setuptools<82"
+    terminaltables pycocotools "importlib_metadata<8.6" "setuptools<82"
 # mmcv-lite 2.0.1 is published as an sdist only: build its (pure) wheel
 ls "$DEST"/mmcv_lite-2.0.1-*.whl >/dev/null 2>&1 || \
     python3 -m pip wheel -q --no-deps --no-build-isolation -w "$DEST" \
