@@ -6,8 +6,9 @@
 #   bash tools/benchmark_gpu.sh [OUT]   # on the GPU machine (no network)
 #
 # 1. installs the wheels into a private folder when the stack is missing
-#    (the GPU image brings its own torch; numpy 1.26 is pinned there
-#    because mmocr's imgaug does not import under numpy 2);
+#    (the GPU image brings its own torch and numpy 2; mmocr imports imgaug
+#    at module level, which fails under numpy 2, so an empty placeholder
+#    package stands in for it: nothing here runs imgaug);
 # 2. the GPU-only test: kill -9 + --resume of an --amp (fp16) run restores
 #    the loss scaler (tests/test_pretrain_pipeline.py -k amp);
 # 3. the MMS pretraining step (TextViT-small, decoder 512 x 8, mask ratio
@@ -27,6 +28,15 @@ if ! python3 -c "import mmengine, mmocr, mmpretrain, mmdet, mmcv" 2>/dev/null; t
     python3 -m pip install -q --no-index --no-deps --no-compile \
         --no-cache-dir --upgrade --target "$SITE" "$WHEELS"/*.whl || exit 1
     export PYTHONPATH="$SITE:${PYTHONPATH:-}"
+    if ! python3 -c "import imgaug" 2>/dev/null; then
+        mkdir -p "$SITE/imgaug/augmenters"
+        printf '%s\n' '"""Placeholder: imgaug 0.4 fails under numpy 2."""' \
+            'class Keypoint: pass' 'class KeypointsOnImage: pass' \
+            'class Polygon: pass' 'class PolygonsOnImage: pass' \
+            > "$SITE/imgaug/__init__.py"
+        echo 'from . import meta' > "$SITE/imgaug/augmenters/__init__.py"
+        echo 'class Augmenter: pass' > "$SITE/imgaug/augmenters/meta.py"
+    fi
 fi
 export PYTHONPATH="$PWD:${PYTHONPATH:-}" PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv || true

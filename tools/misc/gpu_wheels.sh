@@ -11,11 +11,14 @@ PLAT=()
 for p in manylinux_2_28 manylinux_2_27 manylinux_2_24 manylinux_2_17 \
          manylinux2014 manylinux1; do PLAT+=(--platform "${p}_x86_64"); done
 # pure-Python or binary wheels, no dependencies resolved: the list is the
-# closure of what mmocr_mms imports beyond the GPU image's packages
+# closure of what mmocr_mms imports beyond the GPU image's packages. Not
+# numpy: the image's SciPy/seaborn need its numpy 2 (numpy 1.26 in front of
+# them breaks ``import mmdet``); imgaug, which does not import under numpy 2,
+# gets a placeholder from tools/benchmark_gpu.sh instead.
 python3 -m pip download -q --no-deps --only-binary=:all: \
     --python-version "$PYV" --implementation cp "${PLAT[@]}" -d "$DEST" \
     mmengine==0.10.7 mmdet==3.1.0 mmocr==1.0.1 mmpretrain==1.2.0 \
-    numpy==1.26.4 imgaug==0.4.0 addict yapf platformdirs termcolor mat4py \
+    addict yapf platformdirs termcolor mat4py \
     modelindex model-index ordered-set lmdb shapely pyclipper rapidfuzz \
     terminaltables pycocotools "importlib_metadata<8.6" "setuptools<82"
 # mmcv-lite 2.0.1 is published as an sdist only: build its (pure) wheel
