@@ -1,15 +1,18 @@
 """mmocr_mms: Multi-Masking-Strategy (MMS) pretraining for MMOCR 1.x.
 
 Importing the package (or naming it in a config's ``custom_imports``)
-1. makes MMOCR importable with mmcv-lite (:mod:`mmocr_mms.utils.compat`),
+1. makes MMOCR importable with mmcv-lite and next to transformers 5
+   (:mod:`mmocr_mms.utils.compat`),
 2. lets mmengine load runner checkpoints under torch >= 2.6
    (:mod:`mmocr_mms.utils.checkpoint`),
 3. registers every module of this package in MMOCR's registries (scope
    ``mmocr``).
 """
-from .utils.compat import install_mmcv_compat
+from .utils.compat import (disable_broken_mmpretrain_multimodal,
+                           install_mmcv_compat)
 
 install_mmcv_compat()
+disable_broken_mmpretrain_multimodal()
 
 from .utils.checkpoint import register_checkpoint_loader  # noqa: E402
 

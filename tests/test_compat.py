@@ -73,3 +73,78 @@ def test_placeholder_behaves_like_a_module():
         mod.__wrapped__  # dunder look-ups are not ops
     assert callable(mod.some_op)
     assert mod.some_op.__name__ == 'some_op'
+
+
+def _fake_transformers_5(root) -> dict:
+    """A transformers 5.0.0 stand-in: any name imports (a dummy class)
+    except the helpers that transformers 5 removed from modeling_utils and
+    mmpretrain 1.2's BLIP model still imports. Returns the environment that
+    puts it first on the path."""
+    anything = ("def __getattr__(name):\n"
+                "    if name.startswith('__'):\n"
+                "        raise AttributeError(name)\n"
+                "    import importlib\n"
+                "    m = importlib.import_module('transformers.modeling_utils')\n"
+                "    if name == 'PreTrainedModel':\n"
+                "        return m.PreTrainedModel\n"
+                "    return m.__dict__.setdefault(\n"
+                "        name, type(name, (m.PreTrainedModel, ), {}))\n")
+    pkg = root / 'transformers'
+    (pkg / 'models' / 'auto').mkdir(parents=True)
+    (pkg / 'models' / 'bert').mkdir(parents=True)
+    for f in ('__init__.py', 'activations.py', 'modeling_outputs.py',
+              'models/__init__.py', 'models/auto/__init__.py',
+              'models/auto/auto_factory.py', 'models/bert/__init__.py',
+              'models/bert/configuration_bert.py'):
+        (pkg / f).write_text(anything)
+    (pkg / 'modeling_utils.py').write_text(
+        'class Config:\n'
+        '    @classmethod\n'
+        '    def from_pretrained(cls, *args, **kwargs):\n'
+        '        return cls()\n'
+        'class PreTrainedModel:\n'
+        '    config_class = Config\n'
+        '    from_config = Config.from_pretrained\n')
+    meta = root / 'transformers-5.0.0.dist-info'
+    meta.mkdir()
+    (meta / 'METADATA').write_text(
+        'Metadata-Version: 2.1\nName: transformers\nVersion: 5.0.0\n')
+    import os
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(root), os.environ.get('PYTHONPATH', '')]))
+
+
+def test_transformers_5_does_not_break_mmocr_models(tmp_path):
+    """mmpretrain 1.2 + transformers 5 fails on ``import mmocr.models``
+    ('NoneType takes no arguments'); after ``import mmocr_mms`` it works
+    and mmpretrain's multimodal models are switched off."""
+    env = _fake_transformers_5(tmp_path)
+    # the mmcv placeholder alone, without importing the mmocr_mms package
+    broken = subprocess.run(
+        [sys.executable, '-c', textwrap.dedent(f"""
+            import importlib.util
+            spec = importlib.util.spec_from_file_location(
+                'compat_only', {compat.__file__!r})
+            mod = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(mod)
+            mod.install_mmcv_compat()
+            import mmpretrain.models
+        """)], capture_output=True, text=True, env=env, timeout=300)
+    assert broken.returncode != 0
+    assert 'NoneType takes no arguments' in broken.stderr
+    fixed = subprocess.run(
+        [sys.executable, '-c', textwrap.dedent("""
+            import mmocr_mms, mmocr.models, mmpretrain.models
+            from mmpretrain.utils import dependency
+            assert dependency.WITH_MULTIMODAL is False
+            import transformers
+            print('ok', transformers.__file__)
+        """)], capture_output=True, text=True, env=env, timeout=300)
+    assert fixed.returncode == 0, fixed.stderr[-3000:]
+    assert 'ok' in fixed.stdout and str(tmp_path) in fixed.stdout
+
+
+def test_multimodal_untouched_without_transformers():
+    from mmpretrain.utils import dependency
+    assert compat.disable_broken_mmpretrain_multimodal() is False
+    assert dependency.WITH_MULTIMODAL is False  # no transformers here

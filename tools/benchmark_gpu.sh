@@ -47,17 +47,17 @@ print(sys.version.split()[0], 'torch', torch.__version__, 'numpy',
       'cuda', torch.cuda.is_available())" || exit 1
 rc=0
 if [ "${SKIP_TESTS:-0}" != 1 ]; then
-    timeout 150 python3 -m pytest -q -p no:cacheprovider -rs \
+    timeout 130 python3 -m pytest -q -p no:cacheprovider -rs \
         tests/test_pretrain_pipeline.py -k "amp" 2>&1 | tee "$OUT/test_amp.log"
     [ "${PIPESTATUS[0]}" = 0 ] || rc=1
 fi
-timeout 220 python3 tools/benchmark.py --device cuda --dtype bf16 \
+timeout 200 python3 tools/benchmark.py --device cuda --dtype bf16 \
     --batch 256 1024 --sections step flops memory profile --rounds 3 \
     --steps 10 --json "$OUT/benchmark_gpu.json" 2>&1 \
     | grep -v '^USDT\|profiler_st' | tee "$OUT/benchmark_gpu.log"
 [ "${PIPESTATUS[0]}" = 0 ] || rc=1
 if [ "${SKIP_COMPILE:-0}" != 1 ]; then
-    timeout 150 python3 tools/benchmark.py --device cuda --dtype bf16 \
+    timeout 140 python3 tools/benchmark.py --device cuda --dtype bf16 \
         --batch 256 1024 --sections step flops --rounds 3 --steps 10 \
         --compile --json "$OUT/benchmark_gpu_compile.json" 2>&1 \
         | tee "$OUT/benchmark_gpu_compile.log"

@@ -99,6 +99,7 @@ def build_mms(enc: dict, dec: dict, batch: int, mask_counts: List[int],
 def build_mae(enc: dict, dec: dict, batch: int, mask_ratio: float,
               device='cpu'):
     """(model, step inputs) for mmpretrain's MAE at 64 x 64, patch 4."""
+    import mmocr_mms  # noqa: F401  (mmpretrain next to transformers 5)
     from mmpretrain.registry import MODELS
     import mmpretrain.models  # noqa: F401
     arch = dict(embed_dims=enc['embed_dims'], num_layers=enc['num_layers'],

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 __all__ = [
     'DEFAULT_CHARSET', 'normalize_label', 'probe_pipeline',
     'default_data_preprocessor', 'extract_features', 'LinearCTCProbe',
-    'train_probe', 'probe_predict', 'probe_word_accuracy'
+    'train_probe', 'probe_predict', 'probe_word_accuracy', 'probe_metrics'
 ]
 
 DEFAULT_CHARSET = '0123456789abcdefghijklmnopqrstuvwxyz'
@@ -92,7 +92,8 @@ def extract_features(backbone: nn.Module,
                      data_preprocessor: Optional[nn.Module] = None,
                      batch_size: int = 64,
                      cache: Optional[str] = None,
-                     device: Union[str, torch.device] = 'cpu'
+                     device: Union[str, torch.device] = 'cpu',
+                     pool: str = 'mean'
                      ) -> Tuple[torch.Tensor, List[str]]:
     """Frozen features of every sample, pooled into CTC frames.
 
@@ -111,12 +112,18 @@ def extract_features(backbone: nn.Module,
             loaded from it (the backbone is not run); otherwise they are
             computed and saved there.
         device: Where the backbone runs.
+        pool: How the H' rows of a column become one frame: ``'mean'``
+            averages them (C features per frame), ``'concat'`` stacks them
+            (C * H' features per frame; the probe then sees where in the
+            column a stroke is, which averaging throws away).
 
     Returns:
-        feats: float32 (N, C, W') on CPU, the map averaged over its H'
-            rows (W' = 32 frames for 32 x 128 crops and 4 x 4 patches).
+        feats: float32 (N, C, W') ('mean') or (N, C * H', W') ('concat')
+            on CPU (W' = 32 frames for 32 x 128 crops and 4 x 4 patches).
         labels: the N ground-truth texts, unnormalised.
     """
+    if pool not in ('mean', 'concat'):
+        raise ValueError(f"pool must be 'mean' or 'concat', got {pool!r}")
     if cache and osp.isfile(cache):
         data = torch.load(cache, map_location='cpu', weights_only=True)
         return data['feats'], list(data['labels'])
@@ -135,7 +142,8 @@ def extract_features(backbone: nn.Module,
             if out.dim() != 4:
                 raise ValueError('the backbone must return an (N, C, H, W) '
                                  f'map, got shape {tuple(out.shape)}')
-            feats.append(out.mean(dim=2).float().cpu())
+            pooled = out.mean(dim=2) if pool == 'mean' else out.flatten(1, 2)
+            feats.append(pooled.float().cpu())
             labels.extend(ds.gt_text.item for ds in batch['data_samples'])
     finally:
         backbone.train(was_training)
@@ -315,3 +323,56 @@ def probe_word_accuracy(probe: LinearCTCProbe, feats: torch.Tensor,
     if not pairs:
         return 0.0
     return sum(p == t for p, t in pairs) / len(pairs)
+
+
+@torch.no_grad()
+def probe_metrics(probe: LinearCTCProbe, feats: torch.Tensor,
+                  labels: Sequence[str]) -> dict:
+    """Word accuracy and two graded measures that still separate encoders
+    when few words are read exactly.
+
+    Args:
+        probe: A trained probe.
+        feats: (N, C, T) features.
+        labels: N texts (normalised with :func:`normalize_label`; empty ones
+            are left out).
+
+    Returns:
+        dict with ``word_acc`` (as :func:`probe_word_accuracy`),
+        ``one_minus_ned`` (mean of 1 - normalised Levenshtein distance
+        between prediction and label, MMOCR's ``1-N.E.D``) and ``ctc_loss``
+        (mean per-word CTC negative log-likelihood divided by the label
+        length, over the labels the probe can emit in T frames; lower is
+        better), and ``n`` (labels counted).
+    """
+    from rapidfuzz.distance import Levenshtein
+    preds = probe_predict(probe, feats)
+    keep = [i for i, t in enumerate(labels) if normalize_label(t)]
+    if not keep:
+        return dict(word_acc=0.0, one_minus_ned=0.0,
+                    ctc_loss=float('nan'), n=0)
+    pairs = [(preds[i], normalize_label(labels[i])) for i in keep]
+    word_acc = sum(p == t for p, t in pairs) / len(pairs)
+    ned = sum(1 - Levenshtein.normalized_distance(p, t)
+              for p, t in pairs) / len(pairs)
+    num_frames = feats.shape[2]
+    losses = []
+    ctc = nn.CTCLoss(blank=0, reduction='none', zero_infinity=False)
+    for start in range(0, len(keep), 512):
+        idx = keep[start:start + 512]
+        targets = [probe.encode(normalize_label(labels[i])) for i in idx]
+        ok = [k for k, t in enumerate(targets)
+              if t and _ctc_min_frames(t) <= num_frames]
+        if not ok:
+            continue
+        x = feats[[idx[k] for k in ok]].float()
+        tgt = [targets[k] for k in ok]
+        log_probs = F.log_softmax(probe(x), -1).transpose(0, 1)
+        lens = torch.tensor([len(t) for t in tgt])
+        loss = ctc(log_probs, torch.tensor(sum(tgt, [])),
+                   torch.full((len(ok), ), num_frames, dtype=torch.long),
+                   lens)
+        losses.extend((loss / lens).tolist())
+    ctc_loss = sum(losses) / len(losses) if losses else float('nan')
+    return dict(word_acc=word_acc, one_minus_ned=ned, ctc_loss=ctc_loss,
+                n=len(pairs))

@@ -23,7 +23,8 @@ from typing import Callable, NoReturn
 
 __all__ = [
     'CompiledOpsUnavailableError', 'has_compiled_mmcv_ops',
-    'install_mmcv_compat', 'is_compat_active'
+    'install_mmcv_compat', 'is_compat_active',
+    'disable_broken_mmpretrain_multimodal'
 ]
 
 _HOW_TO_FIX = (
@@ -95,3 +96,56 @@ def install_mmcv_compat() -> bool:
     module.__spec__ = importlib.machinery.ModuleSpec('mmcv._ext', None)
     sys.modules['mmcv._ext'] = module
     return True
+
+
+# what mmpretrain 1.2's BLIP language model imports from transformers
+_MMPRETRAIN_TRANSFORMERS_NAMES = (
+    ('transformers.activations', ('ACT2FN', )),
+    ('transformers.modeling_outputs',
+     ('BaseModelOutputWithPastAndCrossAttentions',
+      'BaseModelOutputWithPoolingAndCrossAttentions',
+      'CausalLMOutputWithCrossAttentions')),
+    ('transformers.modeling_utils',
+     ('PreTrainedModel', 'apply_chunking_to_forward',
+      'find_pruneable_heads_and_indices', 'prune_linear_layer')),
+    ('transformers.models.bert.configuration_bert', ('BertConfig', )),
+)
+
+
+def disable_broken_mmpretrain_multimodal() -> bool:
+    """Keep ``import mmpretrain.models`` (hence ``mmdet.models`` and
+    ``mmocr.models``) working next to a transformers release that
+    mmpretrain 1.2's multimodal models cannot use.
+
+    mmpretrain imports its BLIP/CLIP/... models whenever pycocotools and
+    transformers >= 4.28 are installed, and their module-level class
+    definitions fail with ``TypeError: NoneType takes no arguments`` when
+    transformers lacks the helpers they import (transformers 5 removed
+    ``apply_chunking_to_forward`` and others). When that is the case, or
+    transformers is 5 or newer (mmpretrain 1.2 predates it), this
+    sets ``mmpretrain.utils.dependency.WITH_MULTIMODAL = False`` before
+    ``mmpretrain.models`` is imported, so mmpretrain registers its own
+    placeholders for those models (mmocr_mms uses none of them).
+
+    Returns True when multimodal models were switched off.
+    """
+    if 'mmpretrain.models' in sys.modules:
+        return False
+    if importlib.util.find_spec('transformers') is None or \
+            importlib.util.find_spec('mmpretrain') is None:
+        return False
+    import mmpretrain.utils.dependency as dependency
+    if not dependency.WITH_MULTIMODAL:
+        return False
+    try:
+        from importlib.metadata import version
+        if int(version('transformers').split('.')[0]) >= 5:
+            raise ImportError('transformers >= 5')
+        for module, names in _MMPRETRAIN_TRANSFORMERS_NAMES:
+            mod = importlib.import_module(module)
+            for name in names:
+                getattr(mod, name)
+    except Exception:  # what mmpretrain's bare ``except`` would swallow
+        dependency.WITH_MULTIMODAL = False
+        return True
+    return False
