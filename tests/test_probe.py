@@ -189,9 +189,17 @@ def test_driver_smoke_synthetic(tmp_path):
         assert osp.isfile(r['backbone'])
     assert 'recon_loss' not in results['runs'][2]
     assert all(0 <= r['probe']['avg'] <= 1 for r in results['runs'])
+    for r in results['runs']:
+        assert 0 <= r['probe']['avg_ned'] <= 1
+        assert r['probe']['avg_ctc'] > 0
     assert osp.isfile(tmp_path / 'recon_span_mae_vs_mms_seed0.png')
+    assert osp.isfile(tmp_path / 'loss_curves.png')
+    curve = drv.pretrain_losses(results['runs'][0]['checkpoint'])
+    assert curve and all(v > 0 for v in curve.values())
     with open(tmp_path / 'results.json') as f:
-        assert json.load(f)['corpus'] == {'SynthWordDataset seed 0': 16}
+        saved = json.load(f)
+    assert saved['corpus'] == {'SynthWordDataset seed 0': 16}
+    assert saved['wall_seconds'] > 0
     assert '| mms | 0 |' in (tmp_path / 'results.md').read_text()
 
 
@@ -207,6 +215,13 @@ def test_driver_finetune_config(tmp_path):
     assert cfg.test_dataloader.dataset.data_root == '/data/str'
     assert cfg.randomness.seed == 1
     assert cfg.train_cfg.val_interval > cfg.train_cfg.max_epochs
+    short = drv.finetune_config(
+        drv.parse_args(['--finetune', '--finetune-epochs', '1']), 0, None,
+        str(tmp_path))
+    assert short.train_cfg.max_epochs == 1
+    cosine = [p for p in short.param_scheduler
+              if p.type == 'CosineAnnealingLR']
+    assert cosine and all(p.T_max == 1 and p.end == 1 for p in cosine)
     cfg = drv.finetune_config(
         drv.parse_args(['--arch', '64,1,2', '--finetune']), 0, None,
         str(tmp_path))
@@ -215,3 +230,33 @@ def test_driver_finetune_config(tmp_path):
     assert cfg.model.encoder.in_channels == 64
     with pytest.raises(SystemExit):
         drv.parse_args(['--finetune', '--no-real'])
+
+
+def test_probe_metrics_graded_and_cosine_schedule(word_feats):
+    """probe_metrics: exact words, 1 - N.E.D. and per-character CTC loss;
+    a trained probe scores better on all three than an untrained one."""
+    from mmocr_mms.evaluation.probe import probe_metrics
+    feats, labels = word_feats
+    with one_thread():
+        untrained = train_probe(feats, labels, epochs=0, seed=0)
+        trained = train_probe(feats, labels, epochs=300, lr=3e-2,
+                              batch_size=64, seed=0, schedule='cosine')
+    before = probe_metrics(untrained, feats, labels)
+    after = probe_metrics(trained, feats, labels)
+    assert before['n'] == after['n'] == 64
+    assert after['word_acc'] >= before['word_acc']
+    assert after['one_minus_ned'] > before['one_minus_ned']
+    assert after['ctc_loss'] < before['ctc_loss']
+    assert after['word_acc'] == probe_word_accuracy(trained, feats, labels)
+    with pytest.raises(ValueError, match='schedule'):
+        train_probe(feats, labels, schedule='step')
+
+
+def test_concat_pooling_keeps_rows():
+    with one_thread():
+        feats, _ = extract_features(tiny_vit(dims=32), word_dataset(num=4),
+                                    pool='concat')
+    assert feats.shape == (4, 32 * 8, 32)
+    with pytest.raises(ValueError, match='pool'):
+        extract_features(tiny_vit(dims=32), word_dataset(num=4),
+                         pool='max')

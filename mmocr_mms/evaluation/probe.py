@@ -16,6 +16,7 @@ Typical use::
 
 Everything is deterministic for a given seed (CPU).
 """
+import math
 import os
 import os.path as osp
 import re
@@ -222,7 +223,8 @@ def train_probe(feats: torch.Tensor,
                 batch_size: int = 256,
                 seed: int = 0,
                 weight_decay: float = 1e-4,
-                charset: str = DEFAULT_CHARSET) -> LinearCTCProbe:
+                charset: str = DEFAULT_CHARSET,
+                schedule: str = 'constant') -> LinearCTCProbe:
     """Train a :class:`LinearCTCProbe` on frozen features.
 
     Args:
@@ -231,18 +233,24 @@ def train_probe(feats: torch.Tensor,
             ones and those that need more than T frames under CTC are
             skipped.
         epochs: Passes over the kept samples.
-        lr: AdamW learning rate (constant).
+        lr: AdamW (peak) learning rate.
         batch_size: Mini-batch size.
         seed: Seeds the probe's initialisation and the shuffling (the
             global RNG state is left untouched).
         weight_decay: AdamW weight decay.
         charset: Probe characters.
+        schedule: ``'constant'`` or ``'cosine'`` (linear warm-up over the
+            first 10% of the steps, then cosine decay to 0; helps the probe
+            leave the CTC all-blank plateau with a high peak rate).
 
     Returns:
         The trained probe in eval mode; ``probe.train_stats`` holds
         ``kept``, ``skipped_empty``, ``skipped_too_long`` and
         ``final_loss``.
     """
+    if schedule not in ('constant', 'cosine'):
+        raise ValueError(f"schedule must be 'constant' or 'cosine', got "
+                         f'{schedule!r}')
     if feats.dim() != 3 or feats.shape[0] != len(labels):
         raise ValueError(f'feats must be (N, C, T) with N = len(labels) = '
                          f'{len(labels)}, got {tuple(feats.shape)}')
@@ -268,6 +276,18 @@ def train_probe(feats: torch.Tensor,
     probe.std.copy_(x.std(dim=(0, 2)).clamp(min=1e-6))
     opt = torch.optim.AdamW(probe.parameters(), lr=lr,
                             weight_decay=weight_decay)
+    total = epochs * math.ceil(len(keep) / batch_size)
+    warmup = max(1, total // 10)
+
+    def factor(step: int) -> float:
+        if schedule == 'constant':
+            return 1.0
+        if step < warmup:
+            return (step + 1) / warmup
+        return 0.5 * (1 + math.cos(math.pi * (step - warmup) /
+                                   max(1, total - warmup)))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, factor)
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
     gen = torch.Generator().manual_seed(seed)
     loss = torch.tensor(float('nan'))
@@ -284,6 +304,7 @@ def train_probe(feats: torch.Tensor,
             opt.zero_grad()
             loss.backward()
             opt.step()
+            sched.step()
     probe.eval()
     probe.train_stats = dict(kept=len(keep), skipped_empty=skipped_empty,
                              skipped_too_long=skipped_long,

@@ -60,8 +60,8 @@ from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.registry import init_default_scope
 from mmocr.registry import DATASETS, MODELS, TRANSFORMS
 
-from mmocr_mms.evaluation.probe import (extract_features, probe_pipeline,
-                                        probe_word_accuracy, train_probe)
+from mmocr_mms.evaluation.probe import (extract_features, probe_metrics,
+                                        probe_pipeline, train_probe)
 from mmocr_mms.models.backbones.text_vit import load_backbone_weights
 from mmocr_mms.utils.convert import convert_to_backbone_checkpoint
 from mmocr_mms.visualization import reconstruction_grid
@@ -122,9 +122,15 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                    help='pretraining DataLoader workers')
     p.add_argument('--no-eval', action='store_true',
                    help='pretrain only (no probe, losses, pictures)')
-    p.add_argument('--probe-epochs', type=int, default=100)
-    p.add_argument('--probe-lr', type=float, default=1e-2)
-    p.add_argument('--probe-batch', type=int, default=256)
+    p.add_argument('--probe-epochs', type=int, default=60)
+    p.add_argument('--probe-lr', type=float, default=2e-2)
+    p.add_argument('--probe-batch', type=int, default=64)
+    p.add_argument('--probe-pool', choices=['mean', 'concat'],
+                   default='concat',
+                   help="frames from the 8 x 32 map: rows averaged ('mean', "
+                   "C features) or stacked ('concat', 8 C features)")
+    p.add_argument('--probe-schedule', choices=['constant', 'cosine'],
+                   default='cosine')
     p.add_argument('--probe-limit', type=int, default=None,
                    help='use at most this many crops per probe split')
     p.add_argument('--probe-synth', type=int, default=2000,
@@ -136,6 +142,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('--finetune', action='store_true',
                    help='also fine-tune every arm with --finetune-config')
     p.add_argument('--finetune-config', default=FINETUNE_CFG)
+    p.add_argument('--finetune-seeds', type=int, nargs='+', default=None,
+                   help='fine-tune only these seeds (default: all)')
+    p.add_argument('--finetune-epochs', type=int, default=None,
+                   help="fine-tuning epochs (default: the config's); the "
+                   'epoch-based schedulers are shortened to match')
     p.add_argument('--finetune-options', nargs='+', action=DictAction,
                    default={}, help='extra --cfg-options of fine-tuning')
     args = p.parse_args(argv)
@@ -318,8 +329,9 @@ def run_probe(args, backbone, seed: int, cache_dir: str) -> dict:
         fs, ls = [], []
         for i, cfg in enumerate(cfgs):
             f, lab = extract_features(
-                backbone, DATASETS.build(cfg),
-                cache=osp.join(cache_dir, f'feats_{name}_{i}.pt'))
+                backbone, DATASETS.build(cfg), pool=args.probe_pool,
+                cache=osp.join(cache_dir,
+                               f'feats_{args.probe_pool}_{name}_{i}.pt'))
             fs.append(f)
             ls.extend(lab)
         feats[name] = (torch.cat(fs), ls)
@@ -329,16 +341,24 @@ def run_probe(args, backbone, seed: int, cache_dir: str) -> dict:
     try:
         probe = train_probe(*feats['train'], epochs=args.probe_epochs,
                             lr=args.probe_lr, batch_size=args.probe_batch,
-                            seed=seed)
+                            seed=seed, schedule=args.probe_schedule)
+        train = probe_metrics(probe, *feats['train'])
+        out = dict(train_stats=probe.train_stats,
+                   train_acc=train['word_acc'],
+                   train_ned=train['one_minus_ned'],
+                   train_ctc=train['ctc_loss'])
+        tests = [n for n in feats if n != 'train']
+        for name in tests:
+            m = probe_metrics(probe, *feats[name])
+            out[name] = m['word_acc']
+            out[f'{name}_ned'] = m['one_minus_ned']
+            out[f'{name}_ctc'] = m['ctc_loss']
+            out[f'{name}_n'] = m['n']
     finally:
         torch.set_num_threads(threads)
-    out = dict(train_stats=probe.train_stats,
-               train_acc=probe_word_accuracy(probe, *feats['train']))
-    tests = [n for n in feats if n != 'train']
-    for name in tests:
-        out[name] = probe_word_accuracy(probe, *feats[name])
-        out[f'{name}_n'] = len(feats[name][1])
-    out['avg'] = float(np.mean([out[n] for n in tests]))
+    for suffix in ('', '_ned', '_ctc'):
+        out[f'avg{suffix}'] = float(np.mean([out[n + suffix]
+                                             for n in tests]))
     return out
 
 
@@ -409,6 +429,14 @@ def finetune_config(args, seed: int, backbone_ckpt: Optional[str],
         cfg.model.backbone.init_cfg = None
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         _set_data_root(cfg[loader].dataset, args.str_real)
+    if args.finetune_epochs:
+        epochs = args.finetune_epochs
+        cfg.train_cfg.max_epochs = epochs
+        for sched in cfg.param_scheduler:
+            if sched.get('by_epoch', True):
+                sched.end = epochs
+                if 'T_max' in sched:
+                    sched.T_max = epochs
     cfg.train_cfg.val_interval = cfg.train_cfg.max_epochs + 1
     cfg.randomness = dict(seed=seed)
     cfg.work_dir = work_dir
@@ -457,6 +485,55 @@ def save_side_by_side(models: Dict[str, object], images, path: str) -> None:
 # --------------------------------------------------------------------------
 # report
 # --------------------------------------------------------------------------
+def pretrain_losses(checkpoint: str) -> Dict[int, float]:
+    """{iteration: loss} logged by the pretraining run that wrote
+    ``checkpoint`` (its work dir's ``*/vis_data/scalars.json``)."""
+    import glob
+    losses = {}
+    for path in sorted(glob.glob(osp.join(osp.dirname(checkpoint), '*',
+                                          'vis_data', 'scalars.json'))):
+        with open(path) as f:
+            for line in f:
+                row = json.loads(line)
+                if 'loss' in row and 'iter' in row:
+                    losses[int(row['iter'])] = float(row['loss'])
+    return losses
+
+
+def plot_loss_curves(runs: List[dict], path: str) -> bool:
+    """Pretraining loss against iteration, one line per arm (mean over
+    seeds, band = min..max). Note that the arms reconstruct different
+    masks, so their losses measure different tasks. Returns False when no
+    run logged a loss."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    per_arm: Dict[str, List[Dict[int, float]]] = {}
+    for r in runs:
+        if r.get('checkpoint'):
+            curve = pretrain_losses(r['checkpoint'])
+            if curve:
+                per_arm.setdefault(r['arm'], []).append(curve)
+    if not per_arm:
+        return False
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=120)
+    for arm, curves in per_arm.items():
+        iters = sorted(set.intersection(*(set(c) for c in curves)))
+        vals = np.array([[c[i] for i in iters] for c in curves])
+        ax.plot(iters, vals.mean(0), label=f'{arm} ({len(curves)} seeds)')
+        if len(curves) > 1:
+            ax.fill_between(iters, vals.min(0), vals.max(0), alpha=0.2)
+    ax.set_xlabel('iteration')
+    ax.set_ylabel('masked-patch loss (own masks)')
+    ax.set_title('pretraining loss per arm')
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return True
+
+
 def _mean_std(values: List[float]) -> str:
     if not values:
         return '-'
@@ -471,8 +548,11 @@ def write_report(results: dict, work_dir: str) -> None:
     runs = results['runs']
     arms = list(dict.fromkeys(r['arm'] for r in runs))
     probe_cols = sorted({k for r in runs for k in (r.get('probe') or {})
-                         if k not in ('train_stats', 'train_acc')
-                         and not k.endswith('_n')}, key=lambda k: k == 'avg')
+                         if not k.startswith('train')
+                         and not k.endswith('_n')},
+                        key=lambda k: (k.startswith('avg'),
+                                       k.endswith('_ctc'),
+                                       k.endswith('_ned'), k))
     recon_cols = list(STRATEGIES)
     ft_cols = sorted({k for r in runs for k in (r.get('finetune') or {})
                       if 'ignore_case_symbol' in k})
@@ -481,9 +561,12 @@ def write_report(results: dict, work_dir: str) -> None:
     lines = [
         '# MMS vs MAE, equal budget', '',
         f"corpus: {results['corpus']}  ", f"budget: {results['budget']}  ",
-        'probe: linear CTC on frozen features, word accuracy ignoring case '
-        'and symbols; recon: masked-patch MSE (norm_pix target) on held-out '
-        'synthetic words; mean ± std over seeds', '',
+        'probe: linear CTC on frozen features; <split>: word accuracy '
+        'ignoring case and symbols, _ned: 1 - normalised edit distance, '
+        '_ctc: CTC loss per character (lower is better); recon: '
+        'masked-patch MSE (norm_pix target) on held-out synthetic words; '
+        'finetune: MMOCR metrics after full fine-tuning; mean ± std over '
+        'seeds', '',
         '| ' + ' | '.join(head) + ' |',
         '|' + '---|' * len(head)
     ]
@@ -516,6 +599,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     mix = corpus_mix(args)
     corpus_size = sum(mix.values())
     results = dict(args=vars(args), corpus=mix, runs=[])
+    start = time.time()
     held_out = None if args.no_eval else held_out_images(args.recon_samples)
     for seed in args.seeds:
         recon_models = {}
@@ -544,11 +628,16 @@ def main(argv: Optional[List[str]] = None) -> dict:
                     if arm in ('mae', 'mms'):
                         recon_models[arm] = model
                 backbone = build_backbone(args, cfg, seed, backbone_ckpt)
+                t0 = time.time()
                 run['probe'] = run_probe(args, backbone, seed,
                                          osp.join(run_dir, 'probe'))
-            if args.finetune:
+                run['probe_seconds'] = round(time.time() - t0, 1)
+            if args.finetune and (args.finetune_seeds is None
+                                  or seed in args.finetune_seeds):
+                t0 = time.time()
                 run['finetune'] = finetune(args, seed, backbone_ckpt,
                                            osp.join(run_dir, 'finetune'))
+                run['finetune_seconds'] = round(time.time() - t0, 1)
             results['runs'].append(run)
             write_report(results, work_dir)  # partial results survive
             print(json.dumps(run, indent=1), flush=True)
@@ -559,6 +648,10 @@ def main(argv: Optional[List[str]] = None) -> dict:
                                           key=lambda kv: kv[0] != 'mae')),
                               held_out[:6], path)
             results.setdefault('figures', []).append(path)
+    curves = osp.join(work_dir, 'loss_curves.png')
+    if plot_loss_curves(results['runs'], curves):
+        results.setdefault('figures', []).append(curves)
+    results['wall_seconds'] = round(time.time() - start, 1)
     write_report(results, work_dir)
     return results
 
