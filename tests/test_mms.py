@@ -191,3 +191,23 @@ def test_compile_switch_gives_the_same_loss_and_keys():
     assert torch.allclose(a, b, atol=1e-8)
     b.backward()
     assert compiled.decoder.pred.weight.grad is not None
+
+
+@pytest.mark.parametrize('batching', ['bucket', 'pad'])
+def test_mixed_counts_with_half_encoder_output(batching):
+    """AMP on CUDA: the embedded tokens are float32 (float32 position
+    embedding added to the half conv output) while the transformer blocks
+    return half; merging the buckets of a batch with mixed visible counts
+    must keep the blocks' dtype (it once allocated float32 and failed with
+    'expected scalar type Float but found Half', found on an H200)."""
+    model = _model(encoder_batching=batching).float()
+    embed, blocks = model.backbone.patchify_embed, model.backbone.forward_tokens
+    model.backbone.patchify_embed = lambda x: embed(x).float()
+    model.backbone.forward_tokens = \
+        lambda x, pad=None: blocks(x, pad).to(torch.bfloat16)
+    imgs, samples = _mixed_batch()
+    masks = torch.stack([s.mask for s in samples]).flatten(1)
+    latent = model.forward_encoder(imgs.float(), masks)
+    assert latent.dtype == torch.bfloat16
+    assert latent.shape == (5, 256, model.backbone.embed_dims)
+    assert torch.isfinite(latent.float()).all()

@@ -170,7 +170,7 @@ class MMS(BaseModel):
             if whole:
                 return part
             if out is None:
-                out = tokens.new_zeros(n, e + length, dims)
+                out = part.new_zeros(n, e + length, dims)  # autocast dtype
             out[idx] = part
         return out
 
