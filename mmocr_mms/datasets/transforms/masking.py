@@ -203,19 +203,42 @@ class BaseMaskGenerator(BaseTransform):
 
     def _top_up(self, bits: int, count: int, rng) -> int:
         """Add ``count`` unmasked cells, preferring neighbours of the mask
-        (the documented top-up rule). Bounded: each round adds >= 1 cell."""
+        (the documented top-up rule): each round takes cells uniformly at
+        random, without repeats, from the neighbours of the mask as it was
+        at the start of the round (all unmasked cells when there are none).
+        Bounded: each round adds >= 1 cell, and the rejection sampling that
+        picks the cells falls back to enumerating them after 32 misses per
+        cell."""
+        n, rand = self.num_patches, rng.random
         while count > 0:
             cand = self._neighbours(bits) if bits else 0
             if not cand:
                 cand = self._full & ~bits
-            cells = []
-            while cand:  # set bits, lowest first
-                low = cand & -cand
-                cells.append(low)
-                cand ^= low
-            take = min(count, len(cells))
-            for low in rng.sample(cells, take):
-                bits |= low
+            avail = cand.bit_count()
+            take = min(count, avail)
+            if take == avail:
+                bits |= cand
+                count -= take
+                continue
+            # uniform cells of the grid until `take` distinct candidates:
+            # ~n / avail draws each, far cheaper than listing the bits
+            chosen, got = 0, 0
+            for _ in range(32 * take):
+                cell = 1 << int(rand() * n)
+                if cand & cell and not chosen & cell:
+                    chosen |= cell
+                    got += 1
+                    if got == take:
+                        break
+            if got < take:
+                rest, cells = cand & ~chosen, []
+                while rest:  # set bits, lowest first
+                    low = rest & -rest
+                    cells.append(low)
+                    rest ^= low
+                for low in rng.sample(cells, take - got):
+                    chosen |= low
+            bits |= chosen
             count -= take
         return bits
 
@@ -690,11 +713,12 @@ class MultiMasking(BaseMaskGenerator):
         rng = python_rng(key)
         excess = bits.bit_count() - self.num_masked
         if excess > 0:
-            cells = np.flatnonzero(bits_to_mask(bits, self.grid))
-            for c in rng.sample(list(cells), excess):
-                bits &= ~(1 << int(c))
-        else:
-            bits = self._top_up(bits, -excess, rng)
+            mask = bits_to_mask(bits, self.grid).copy()
+            flat = mask.reshape(-1)
+            cells = np.flatnonzero(flat)
+            flat[cells[rng.sample(range(len(cells)), excess)]] = False
+            return mask, 'union'
+        bits = self._top_up(bits, -excess, rng)
         return bits_to_mask(bits, self.grid), 'union'
 
     def generate(self, key: int) -> np.ndarray:
