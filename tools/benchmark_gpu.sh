@@ -16,7 +16,7 @@
 #    and 1024: images/s, model-FLOPs utilisation against the bf16 8192^3
 #    matmul rate measured in the same run, peak memory, and a kernel profile;
 # 4. the same with torch.compile on our model (MAE stays eager).
-# Results: OUT/benchmark_gpu.json, OUT/benchmark_gpu_compile.json and logs.
+# ONLY_TESTS=1 stops after 2. Results: OUT/benchmark_gpu.json, OUT/benchmark_gpu_compile.json and logs.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-work_dirs/benchmark_gpu}
@@ -51,6 +51,7 @@ if [ "${SKIP_TESTS:-0}" != 1 ]; then
         tests/test_pretrain_pipeline.py -k "amp" 2>&1 | tee "$OUT/test_amp.log"
     [ "${PIPESTATUS[0]}" = 0 ] || rc=1
 fi
+[ "${ONLY_TESTS:-0}" = 1 ] && exit $rc
 timeout 200 python3 tools/benchmark.py --device cuda --dtype bf16 \
     --batch 256 1024 --sections step flops memory profile --rounds 3 \
     --steps 10 --json "$OUT/benchmark_gpu.json" 2>&1 \
