@@ -277,8 +277,8 @@ def _component(name: str) -> str:
 def profile_step(enc: dict, dec: dict, batch: int, mask_ratio: float = 0.75,
                  steps: int = 3, device='cpu', autocast_dtype=None,
                  top: int = 12) -> Dict:
-    """Where an MMS step's time goes: torch.profiler over ``steps`` steps
-    (after one warm-up), self time of each operator (CPU) or kernel (CUDA)
+    """Where an MMS step's time goes: torch.profiler over ``steps + 1``
+    steps (``time_steps`` starts with a warm-up step), self time of each operator (CPU) or kernel (CUDA)
     grouped into components by name.
 
     Returns:
@@ -306,7 +306,9 @@ def profile_step(enc: dict, dec: dict, batch: int, mask_ratio: float = 0.75,
     for name, t in rows:
         comps[_component(name)] = comps.get(_component(name), 0.) + t
     rows.sort(key=lambda r: -r[1])
-    return dict(total_ms=total / steps,
+    profiled = steps + 1  # time_steps runs one warm-up step first
+    return dict(total_ms=total / profiled,
                 components={k: v / total for k, v in
                             sorted(comps.items(), key=lambda kv: -kv[1])},
-                top=[(n[:80], t / steps, t / total) for n, t in rows[:top]])
+                top=[(n[:80], t / profiled, t / total)
+                     for n, t in rows[:top]])
