@@ -401,23 +401,32 @@ class BlockwiseMasking(BaseMaskGenerator):
             shapes, cum = _shape_table(self.grid, min_num_patches, cap,
                                        self.min_aspect, self.max_aspect)
             self._tables[cap] = (cum, [self._placements(*s) for s in shapes])
+        # the table of each possible remaining count, one list look-up
+        self._by_remaining = [
+            self._tables[min(r, self._max_cap)] if r >= self._min_area
+            else None for r in range(self.num_masked + 1)]
 
     def sample_parts(self, key: int) -> Tuple[int, List[Rect], int]:
         """(mask bits, accepted clipped rectangles, topped-up bits)."""
         rng = python_rng(key)
-        rand, tables = rng.random, self._tables
-        bits, count, target = 0, 0, self.num_masked
+        rand, by_remaining = rng.random, self._by_remaining
+        bisect_left, min_area = bisect.bisect_left, self._min_area
+        bits, free, count, target = 0, self._full, 0, self.num_masked
         rects: List[Rect] = []
         for _ in range(self.max_attempts):
             remaining = target - count
-            if remaining < self._min_area:
+            if remaining < min_area:
                 break
-            cum, placements = tables[min(remaining, self._max_cap)]
-            p_bits, p_rects = placements[bisect.bisect_left(cum, rand())]
+            cum, placements = by_remaining[remaining]
+            p_bits, p_rects = placements[bisect_left(cum, rand())]
             i = int(rand() * len(p_bits))
-            new = (p_bits[i] & ~bits).bit_count()
-            if 0 < new <= remaining:
+            # every shape of this table has area <= remaining, so a
+            # placement never overshoots; it is rejected only when it
+            # covers no new cell
+            new = (p_bits[i] & free).bit_count()
+            if new:
                 bits |= p_bits[i]
+                free ^= p_bits[i] & free
                 count += new
                 rects.append(p_rects[i])
         before = bits
