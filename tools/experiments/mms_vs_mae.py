@@ -265,6 +265,9 @@ def pretrain_config(args, arm: str, seed: int, work_dir: str,
         type='CheckpointHook', interval=epochs, max_keep_ckpts=1)
     cfg.custom_hooks = [dict(type='MaskEpochHook')]
     cfg.randomness = dict(seed=seed)
+    # a fresh visualizer per run (a fixed name would make every later run
+    # of this process log its scalars into the first run's folder)
+    cfg.visualizer.name = f'pretrain_{arm}_seed{seed}_{id(cfg)}'
     cfg.work_dir = work_dir
     cfg.experiment = dict(arm=arm, seed=seed, epochs=epochs, iters=total,
                           lr=lr)
@@ -439,6 +442,7 @@ def finetune_config(args, seed: int, backbone_ckpt: Optional[str],
                     sched.T_max = epochs
     cfg.train_cfg.val_interval = cfg.train_cfg.max_epochs + 1
     cfg.randomness = dict(seed=seed)
+    cfg.visualizer.name = f'finetune_seed{seed}_{id(cfg)}'
     cfg.work_dir = work_dir
     if args.finetune_options:
         cfg.merge_from_dict(args.finetune_options)
@@ -487,16 +491,22 @@ def save_side_by_side(models: Dict[str, object], images, path: str) -> None:
 # --------------------------------------------------------------------------
 def pretrain_losses(checkpoint: str) -> Dict[int, float]:
     """{iteration: loss} logged by the pretraining run that wrote
-    ``checkpoint`` (its work dir's ``*/vis_data/scalars.json``)."""
+    ``checkpoint``, read from its text log (``<work_dir>/<time>/<time>.log``;
+    the log is per run, while mmengine's visualizer, a process-wide
+    instance, can keep writing into the first run's folder)."""
     import glob
+    import re
+    line_re = re.compile(r'Epoch\(train\)\s+\[(\d+)\]\[\s*(\d+)/(\d+)\]'
+                         r'.*?\sloss: ([0-9.eE+-]+|nan|inf)')
     losses = {}
     for path in sorted(glob.glob(osp.join(osp.dirname(checkpoint), '*',
-                                          'vis_data', 'scalars.json'))):
+                                          '*.log'))):
         with open(path) as f:
             for line in f:
-                row = json.loads(line)
-                if 'loss' in row and 'iter' in row:
-                    losses[int(row['iter'])] = float(row['loss'])
+                m = line_re.search(line)
+                if m:
+                    epoch, it, per_epoch = (int(g) for g in m.groups()[:3])
+                    losses[(epoch - 1) * per_epoch + it] = float(m.group(4))
     return losses
 
 
