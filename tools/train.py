@@ -19,6 +19,8 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from mmocr_mms.utils.checkpoint import remove_stale_temp_checkpoints
+
 
 def parse_args():
     parser = argparse.ArgumentParser(description='Train a model')
@@ -106,6 +108,11 @@ def main():
     args = parse_args()
     cfg = build_config(args)
     init_cpu_distributed(args.launcher)
+    if cfg.get('resume') and int(os.environ.get('RANK', 0)) == 0 and \
+            osp.isdir(cfg.work_dir):
+        # a kill during a checkpoint write leaves its hidden temporary file
+        for path in remove_stale_temp_checkpoints(cfg.work_dir):
+            print(f'removed the unfinished checkpoint write {path}')
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else \
         RUNNERS.build(cfg)
     runner.train()

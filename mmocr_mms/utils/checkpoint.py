@@ -18,11 +18,12 @@ killed mid-write leaves a truncated file under the final name. With this
 backend the bytes go to a temporary file in the same folder that is renamed
 over the final name only when complete.
 """
+import glob
 import os
 import os.path as osp
 import tempfile
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, List, Optional, Union
 
 import torch
 from mmengine.fileio import LocalBackend, register_backend
@@ -30,7 +31,7 @@ from mmengine.runner.checkpoint import CheckpointLoader
 
 __all__ = [
     'AtomicLocalBackend', 'load_local_checkpoint',
-    'register_checkpoint_loader'
+    'register_checkpoint_loader', 'remove_stale_temp_checkpoints'
 ]
 
 
@@ -84,3 +85,17 @@ def register_checkpoint_loader() -> None:
         prefixes='', loader=load_local_checkpoint, force=True)
     register_backend('local', AtomicLocalBackend, force=True, prefixes='')
     _registered = True
+
+
+def remove_stale_temp_checkpoints(folder: str) -> List[str]:
+    """Delete the hidden temporary files (``.NAME.pth.XXXX.tmp``) that
+    :class:`AtomicLocalBackend` leaves when a process is killed mid-write.
+
+    Call it before a run resumes in ``folder`` (nothing may be writing
+    there then). Returns the removed paths.
+    """
+    removed = []
+    for path in glob.glob(osp.join(glob.escape(folder), '.*.pth.*.tmp')):
+        os.remove(path)
+        removed.append(path)
+    return removed
