@@ -36,7 +36,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmocr.registry import TRANSFORMS
 
-from mmocr_mms.utils.rng import python_rng, sample_key
+from mmocr_mms.utils.rng import mix64, python_rng, sample_key
 
 __all__ = [
     'BaseMaskGenerator', 'RandomPatchMasking', 'BlockwiseMasking',
@@ -406,8 +406,11 @@ class BlockwiseMasking(BaseMaskGenerator):
             self._tables[min(r, self._max_cap)] if r >= self._min_area
             else None for r in range(self.num_masked + 1)]
 
-    def sample_parts(self, key: int) -> Tuple[int, List[Rect], int]:
-        """(mask bits, accepted clipped rectangles, topped-up bits)."""
+    def sample_parts(self, key: int,
+                     with_rects: bool = True) -> Tuple[int, List[Rect], int]:
+        """(mask bits, accepted clipped rectangles, topped-up bits); the
+        rectangle list stays empty with ``with_rects=False`` (the hot path
+        of :meth:`sample_bits`; the mask is the same)."""
         rng = python_rng(key)
         rand, by_remaining = rng.random, self._by_remaining
         bisect_left, min_area = bisect.bisect_left, self._min_area
@@ -428,13 +431,14 @@ class BlockwiseMasking(BaseMaskGenerator):
                 bits |= p_bits[i]
                 free ^= p_bits[i] & free
                 count += new
-                rects.append(p_rects[i])
+                if with_rects:
+                    rects.append(p_rects[i])
         before = bits
         bits = self._top_up(bits, target - count, rng)
         return bits, rects, bits & ~before
 
     def sample_bits(self, key: int) -> int:
-        return self.sample_parts(key)[0]
+        return self.sample_parts(key, with_rects=False)[0]
 
 
 @TRANSFORMS.register_module()
@@ -527,12 +531,16 @@ class SpanMasking(BaseMaskGenerator):
                 f'max_attempts must be a positive int, got {max_attempts!r}')
         self.max_attempts = max_attempts
 
-    def sample_parts(self, key: int) -> Tuple[int, List[Rect], int]:
-        """(mask bits, accepted clipped spans as rects, topped-up bits)."""
+    def sample_parts(self, key: int,
+                     with_rects: bool = True) -> Tuple[int, List[Rect], int]:
+        """(mask bits, accepted clipped spans as rects, topped-up bits); the
+        span list stays empty with ``with_rects=False`` (the hot path of
+        :meth:`sample_bits`; the mask is the same)."""
         rng = python_rng(key)
         rand, lengths, cum = rng.random, self._lengths, self._cum
+        cache, bisect_left = self._placement_cache, bisect.bisect_left
         gh, gw = self.grid
-        bits, count, target = 0, 0, self.num_masked
+        bits, free, count, target = 0, self._full, 0, self.num_masked
         spans: List[Rect] = []
         full = self.span_height is None
         for _ in range(self.max_attempts):
@@ -552,17 +560,20 @@ class SpanMasking(BaseMaskGenerator):
                     break
                 if max_len == 0:
                     continue
-            length = min(lengths[bisect.bisect_left(cum, rand())], max_len)
+            length = min(lengths[bisect_left(cum, rand())], max_len)
             # Placements of a (height x length) rect; row ``top`` of them
             # starts at index (top + height - 1) * (W + length - 1).
-            p_bits, p_rects = self._placements(height, length)
+            p_bits, p_rects = cache.get((height, length)) or \
+                self._placements(height, length)
             row = gw + length - 1
             i = (top + height - 1) * row + int(rand() * row)
-            new = (p_bits[i] & ~bits).bit_count()
+            new = (p_bits[i] & free).bit_count()
             if 0 < new <= remaining:
                 bits |= p_bits[i]
+                free ^= p_bits[i] & free
                 count += new
-                spans.append(p_rects[i])
+                if with_rects:
+                    spans.append(p_rects[i])
         before = bits
         remaining = target - count
         if full and 0 < remaining < gh and bits:
@@ -589,7 +600,7 @@ class SpanMasking(BaseMaskGenerator):
         return bits | rect
 
     def sample_bits(self, key: int) -> int:
-        return self.sample_parts(key)[0]
+        return self.sample_parts(key, with_rects=False)[0]
 
 
 @TRANSFORMS.register_module()
@@ -710,15 +721,22 @@ class MultiMasking(BaseMaskGenerator):
         u = (key >> 11) * (1.0 / (1 << 53))  # key is already well mixed
         return min(bisect.bisect_right(self._cum, u), len(self._cum) - 1)
 
+    @staticmethod
+    def sub_key(key: int, strategy: BaseMaskGenerator) -> int:
+        """The key a strategy draws its mask from for this sample: the
+        sample's (already mixed) key hashed once more with the strategy's
+        salt, independent of :meth:`choose`, which reads the key itself."""
+        return mix64(key ^ strategy._salt)
+
     def generate_with_type(self, key: int) -> Tuple[np.ndarray, str]:
         """(mask, mask_type) for one key."""
         if self.mode == 'sample':
             strategy = self.strategies[self.choose(key)]
-            sub_key = sample_key(key, 0, 0, strategy._salt)
-            return strategy.generate(sub_key), strategy.mask_type
+            return (strategy.generate(self.sub_key(key, strategy)),
+                    strategy.mask_type)
         bits = 0
         for s in self.strategies:
-            bits |= s.sample_bits(sample_key(key, 0, 0, s._salt))
+            bits |= s.sample_bits(self.sub_key(key, s))
         rng = python_rng(key)
         excess = bits.bit_count() - self.num_masked
         if excess > 0:
