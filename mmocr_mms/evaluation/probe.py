@@ -338,12 +338,21 @@ def probe_word_accuracy(probe: LinearCTCProbe, feats: torch.Tensor,
     Returns:
         Fraction of exact matches in [0, 1] (0.0 when no label is usable).
     """
-    preds = probe_predict(probe, feats)
-    pairs = [(p, normalize_label(t)) for p, t in zip(preds, labels)]
-    pairs = [(p, t) for p, t in pairs if t]
+    _, pairs = _decoded_pairs(probe, feats, labels)
     if not pairs:
         return 0.0
     return sum(p == t for p, t in pairs) / len(pairs)
+
+
+def _decoded_pairs(probe: LinearCTCProbe, feats: torch.Tensor,
+                   labels: Sequence[str]
+                   ) -> Tuple[List[int], List[Tuple[str, str]]]:
+    """Indices of the labels that are non-empty once normalised, and their
+    (greedy decode, normalised label) pairs."""
+    preds = probe_predict(probe, feats)
+    normed = [normalize_label(t) for t in labels]
+    keep = [i for i, t in enumerate(normed) if t]
+    return keep, [(preds[i], normed[i]) for i in keep]
 
 
 @torch.no_grad()
@@ -367,12 +376,10 @@ def probe_metrics(probe: LinearCTCProbe, feats: torch.Tensor,
         better), and ``n`` (labels counted).
     """
     from rapidfuzz.distance import Levenshtein
-    preds = probe_predict(probe, feats)
-    keep = [i for i, t in enumerate(labels) if normalize_label(t)]
+    keep, pairs = _decoded_pairs(probe, feats, labels)
     if not keep:
         return dict(word_acc=0.0, one_minus_ned=0.0,
                     ctc_loss=float('nan'), n=0)
-    pairs = [(preds[i], normalize_label(labels[i])) for i in keep]
     word_acc = sum(p == t for p, t in pairs) / len(pairs)
     ned = sum(1 - Levenshtein.normalized_distance(p, t)
               for p, t in pairs) / len(pairs)
@@ -381,7 +388,8 @@ def probe_metrics(probe: LinearCTCProbe, feats: torch.Tensor,
     ctc = nn.CTCLoss(blank=0, reduction='none', zero_infinity=False)
     for start in range(0, len(keep), 512):
         idx = keep[start:start + 512]
-        targets = [probe.encode(normalize_label(labels[i])) for i in idx]
+        targets = [probe.encode(t)
+                   for _, t in pairs[start:start + 512]]
         ok = [k for k, t in enumerate(targets)
               if t and _ctc_min_frames(t) <= num_frames]
         if not ok:
