@@ -2,8 +2,9 @@
 from .base import MMSBaseDataset, SkipCounter, VirtualDataset
 from .image_folder import ImageFolderDataset
 from .image_io import BadSample, decode_image, read_image_file
-from .lmdb_dataset import UnlabeledLMDBDataset
+from .lmdb_dataset import LabelledLMDBDataset, UnlabeledLMDBDataset
 from .lmdb_writer import collect_items, write_lmdb
+from .samplers import MixedSourceSampler
 from .synth_word import SynthWordDataset
 from .transforms import *  # noqa: F401,F403
 from .tsv_dataset import TSVTextRecogDataset
@@ -11,8 +12,8 @@ from .tsv_dataset import TSVTextRecogDataset
 __all__ = [
     'MMSBaseDataset', 'VirtualDataset', 'SkipCounter', 'BadSample',
     'decode_image', 'read_image_file', 'SynthWordDataset',
-    'UnlabeledLMDBDataset', 'ImageFolderDataset', 'TSVTextRecogDataset',
-    'collect_items', 'write_lmdb'
+    'UnlabeledLMDBDataset', 'LabelledLMDBDataset', 'ImageFolderDataset', 'TSVTextRecogDataset',
+    'collect_items', 'write_lmdb', 'MixedSourceSampler'
 ]
 from .recog_datasets import *  # noqa: F401,F403,E402
 from .synth_textdet import SynthTextDetDataset  # noqa: E402

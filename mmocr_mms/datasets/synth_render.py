@@ -1,9 +1,14 @@
 """On-the-fly, deterministic synthetic scene-text word renderer.
 
-The renderer draws single words (lexicon words or random alphanumeric
-strings) onto plausible backgrounds with PIL, then applies light geometric
-and photometric degradations with numpy / OpenCV.  Nothing is downloaded:
-the default fonts are the DejaVu TTFs bundled with matplotlib.
+The renderer draws single words (a 94k-word English lexicon from
+``wordfreq``, numbers, prices, dates, codes, punctuated words, random
+strings; see :mod:`.synth_text`) onto plausible backgrounds with PIL, then
+applies the geometric and photometric effects of real crops (curved
+baselines, perspective, outlines / shadows / extrusion, photo-like
+backgrounds, neighbouring text, blur, motion blur, low resolution, noise,
+JPEG; see :mod:`.synth_effects`) with numpy / OpenCV.  Nothing is
+downloaded: the default fonts are the Latin fonts shipped in the ``trdg``
+and ``pretix-fontpack-free`` wheels plus matplotlib's DejaVu family.
 
 Every sample is a pure function of ``(seed, index)`` so that a dataset built
 on top of :class:`WordRenderer` can be indexed like a static dataset (same
@@ -12,8 +17,11 @@ never touching the disk.
 """
 from __future__ import annotations
 
+import functools
 import importlib.util
 import math
+import re
+import warnings
 import operator
 import os
 from collections.abc import Iterable, Sequence
@@ -24,9 +32,14 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from .synth_effects import (curve_coverage, decoration_layers, jpeg_artefacts,
+                            motion_blur, photo_background)
+from .synth_text import DEFAULT_TEXT_PROBS, TextSampler, wordfreq_lexicon
+
 __all__ = [
     'DEFAULT_LEXICON',
     'default_font_paths',
+    'package_font_paths',
     'find_fonts',
     'WordRenderer',
 ]
@@ -111,21 +124,67 @@ _FONT_EXTS = ('.ttf', '.otf', '.ttc')
 # offset to all three channels shifts luminance by exactly that offset.
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
-# Case styles applied to lexicon words: as-is, UPPER, lower, Title.
-_CASE_PROBS = (0.4, 0.25, 0.2, 0.15)
+# Background styles: flat, linear gradient, smooth random texture, photo-like
+# (multi-octave noise with straight structures).
+_BG_PROBS = (0.25, 0.2, 0.25, 0.3)
 
-# Background styles: flat, linear gradient, smooth random texture.
-_BG_PROBS = (0.35, 0.3, 0.35)
+# Decorations drawn under the text: outline, drop shadow, 3-D extrusion.
+_DECORATIONS = ('outline', 'shadow', 'extrude')
 
 # A code point no sane font maps: its rendering is the font's .notdef glyph,
 # which is what a font draws for any character it does not cover.
 _NOTDEF_PROBE = '\uffff'
 
+# Characters the non-word text kinds (numbers, prices, dates, codes,
+# punctuated words) can produce; part of every glyph-coverage check.
+_ALNUM = ('0123456789abcdefghijklmnopqrstuvwxyz'
+          'ABCDEFGHIJKLMNOPQRSTUVWXYZ')
+_GENERATED_CHARS = _ALNUM + '$.,%:/-\'&!?"'
+
 
 # ---------------------------------------------------------------------------
 # Fonts
 # ---------------------------------------------------------------------------
-def default_font_paths() -> list[str]:
+# Font files shipped inside PyPI wheels, as (import name, folder inside the
+# package, file-name pattern to skip).  We only read the font files; neither
+# package is imported.  pretix-fontpack-free also ships Noto fonts for
+# non-Latin scripts whose Latin glyphs are Noto Sans again: skipped.
+FONT_PACKAGES = (
+    ('trdg', 'fonts/latin', None),
+    ('pretix_fontpackfree', 'static/pretix_fontpackfree',
+     r'^(Noto-Sans-[A-Z]|noto-sans-thai|baloo|Almarai|Tajawal)'),
+)
+
+
+def _package_dirs(name: str) -> list[Path]:
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    return [Path(p) for p in spec.submodule_search_locations]
+
+
+def package_font_paths() -> list[str]:
+    """Latin font files shipped in the font wheels of
+    :data:`FONT_PACKAGES` (``trdg``: 102 files, ``pretix-fontpack-free``:
+    the Latin families), sorted; empty when neither is installed.
+
+    The packages are located with :func:`importlib.util.find_spec`, never
+    imported.
+    """
+    paths: list[str] = []
+    for name, sub, skip in FONT_PACKAGES:
+        skip_re = re.compile(skip) if skip else None
+        for root in _package_dirs(name):
+            folder = root / sub
+            if folder.is_dir():
+                paths.extend(
+                    str(p) for p in folder.iterdir()
+                    if p.suffix.lower() in _FONT_EXTS and p.is_file()
+                    and not (skip_re and skip_re.search(p.name)))
+    return sorted(paths)
+
+
+def dejavu_font_paths() -> list[str]:
     """Return the DejaVu TTF files shipped with matplotlib, sorted.
 
     The ``*Display*`` variants are skipped: they only contain a handful of
@@ -134,17 +193,24 @@ def default_font_paths() -> list[str]:
     slow and pulls in a plotting backend).  Returns an empty list when
     matplotlib is not installed.
     """
-    spec = importlib.util.find_spec('matplotlib')
-    if spec is None or not spec.submodule_search_locations:
-        return []
     paths: list[str] = []
-    for location in spec.submodule_search_locations:
-        ttf_dir = Path(location) / 'mpl-data' / 'fonts' / 'ttf'
+    for location in _package_dirs('matplotlib'):
+        ttf_dir = location / 'mpl-data' / 'fonts' / 'ttf'
         if ttf_dir.is_dir():
             paths.extend(
                 str(p) for p in ttf_dir.glob('DejaVu*.ttf')
                 if 'Display' not in p.name)
     return sorted(paths)
+
+
+def default_font_paths() -> list[str]:
+    """The renderer's default fonts: :func:`package_font_paths` plus
+    matplotlib's DejaVu family (:func:`dejavu_font_paths`), sorted and
+    de-duplicated.  Which files exist depends on the installed wheels
+    (requirements/runtime.txt pins them), so sample pixels are reproducible
+    for one environment, not across font sets.
+    """
+    return sorted(set(package_font_paths()) | set(dejavu_font_paths()))
 
 
 def find_fonts(font_dir: str | os.PathLike) -> list[str]:
@@ -191,12 +257,14 @@ def _glyph_bitmap(font: ImageFont.FreeTypeFont, ch: str) -> bytes | None:
     return bytes(f'{w}x{h}:', 'ascii') + data
 
 
-def _font_coverage(path: str, chars: Iterable[str]) -> frozenset[str]:
+@functools.lru_cache(maxsize=4096)
+def _font_coverage(path: str, chars: tuple[str, ...]) -> frozenset[str]:
     """Characters of ``chars`` that ``path`` draws with a real glyph.
 
     PIL exposes no cmap query, so a character counts as missing when it
     renders with no ink or exactly like the .notdef glyph.  This guards
     fine-tuning labels against fonts that would silently draw boxes.
+    Cached per process (about 3 ms per font and 100 characters).
     """
     font = _load_font(path, 24)
     notdef = _glyph_bitmap(font, _NOTDEF_PROBE)
@@ -229,18 +297,19 @@ def _check_nonneg(name: str, value: float, upper: float = math.inf) -> float:
 class WordRenderer:
     """Deterministic synthetic renderer of single-word scene-text crops.
 
-    What it draws: one word per image - a lexicon word in a random case
-    style (as-is / UPPER / lower / Title) or, with probability
-    ``random_word_prob``, a random string over ``charset`` - in a random font
-    and size, with a random text colour on a background (flat colour, linear
-    gradient or smooth random texture) whose luminance differs from the text
-    by at least ``min_contrast`` everywhere.  The crop has random padding
-    around the word, then the text layer is rotated (up to ``rotation``
-    degrees) and perspective-warped (corners jittered by up to
-    ``perspective`` of the width / height), and the composite is optionally
-    blurred, optionally down-/up-sampled, and gets additive Gaussian noise.
-    Word crops are roughly ``height`` to ``2 * height`` pixels tall, their
-    width follows the text.
+    What it draws: one text per image (:class:`~.synth_text.TextSampler`:
+    a lexicon word in a case style, a number, price, date, code, punctuated
+    word or random string) in a random font and size, in a random colour on
+    a background (flat, gradient, smooth texture or photo-like noise with
+    straight structures) whose luminance differs from the text by at least
+    ``min_contrast`` everywhere.  The text layer may be bent along an arc or
+    wave (``curve_prob``), is rotated (``rotation``) and perspective-warped
+    (``perspective``), may get an outline, drop shadow or 3-D extrusion in
+    another colour (``decoration_prob``) and pieces of neighbouring text cut
+    by the crop border (``clutter_prob``); the composite is optionally
+    blurred, motion-blurred, down-/up-sampled, gets Gaussian noise and JPEG
+    artefacts.  Crops are roughly ``height`` to ``2 * height`` pixels tall;
+    their width follows the text.
 
     Determinism contract: :meth:`render` draws all randomness from
     ``np.random.Generator(np.random.PCG64([seed, index]))`` and never from
@@ -254,61 +323,101 @@ class WordRenderer:
     Output format: ``(img, text, fg_mask)`` with ``img`` a ``uint8`` array of
     shape ``(H, W, 3)`` in BGR channel order (OpenCV / MMOCR convention),
     ``text`` the transcription and ``fg_mask`` a ``bool`` array of shape
-    ``(H, W)``, True on glyph pixels after the same geometric warp as the
-    image (blur and noise are photometric and do not move it).
+    ``(H, W)``, True on the labelled text's glyph pixels after the same
+    geometric warp as the image (decorations and neighbouring text are not
+    in it; blur, noise and JPEG are photometric and do not move it).
+
+    Fonts that cannot be loaded or draw none of the needed characters are
+    skipped with a warning and listed in :attr:`skipped_fonts`
+    (``{path: reason}``); it is an error only when no font is left.
 
     Args:
         fonts: Font file paths. ``None`` means :func:`default_font_paths`.
             Pass ``[]`` together with ``font_dir`` to use only your fonts.
-        lexicon: Words to draw. ``None`` means :data:`DEFAULT_LEXICON`.
+        lexicon: Words to draw, most frequent first. ``None`` means the
+            ``lexicon_size`` most frequent English words of ``wordfreq``
+            (:func:`~.synth_text.wordfreq_lexicon`, ~94.6k of 100k),
+            ``'builtin'`` the 495 signage words of :data:`DEFAULT_LEXICON`.
             Words outside ``[min_len, max_len]`` characters and words no
             font can draw are skipped.
+        lexicon_size: Number of wordfreq words when ``lexicon`` is None.
+        temperature: Rank exponent of the word sampler (0 uniform, 1
+            Zipf-like); see :class:`~.synth_text.TextSampler`.
+        text_probs: Probabilities of the text kinds (dict over
+            :data:`~.synth_text.TEXT_KINDS`); ``None`` means
+            :data:`~.synth_text.DEFAULT_TEXT_PROBS`.
+        case_probs: Probabilities of (lower, UPPER, Title, rAnDoM) words.
         font_dir: Optional folder whose fonts (see :func:`find_fonts`) are
             added to ``fonts``.
         height: Nominal crop height in pixels; the font size is drawn from
             ``[height, 1.5 * height]``.
-        random_word_prob: Probability of a random ``charset`` string instead
-            of a lexicon word.
-        min_len: Minimum length of random strings and lexicon words.
-        max_len: Maximum length of random strings and lexicon words.
+        random_word_prob: Backward-compatible shortcut: when given (and
+            ``text_probs`` is None), only lexicon words (probability
+            ``1 - random_word_prob``) and random strings are drawn.
+        min_len: Minimum text length.
+        max_len: Maximum text length (random strings: at most 12).
         charset: Characters random strings are drawn from.
         rotation: Maximum absolute rotation in degrees, in ``[0, 45]``.
         perspective: Maximum corner jitter as a fraction of the crop size
             (x as a fraction of the width, y of the height), in
             ``[0, 0.3]`` so opposite corners cannot cross.
+        curve_prob: Probability of a curved baseline (arc or sine).
+        max_bend: Largest baseline displacement as a fraction of the text
+            height, in ``[0, 1]``.
+        decoration_prob: Probability of an outline, drop shadow or 3-D
+            extrusion (one of them, equally likely).
+        clutter_prob: Probability of cut-off neighbouring text at one
+            border (left, right, top or bottom).
         blur_prob: Probability of a Gaussian blur.
+        motion_blur_prob: Probability of a linear motion blur.
         noise_std: ``(low, high)`` range of the additive Gaussian noise
             standard deviation (uint8 units), or one number for a fixed std.
-        lowres_prob: Probability of a down-then-up resampling (a cheap
-            stand-in for low camera resolution).
+        lowres_prob: Probability of a down-then-up resampling (low camera
+            resolution), by a factor in [0.3, 0.8].
+        jpeg_prob: Probability of JPEG re-encoding at quality 10-60.
         min_contrast: Minimum luminance difference (0-255) between text and
             background colours, before blur and noise.
     """
 
     def __init__(self,
                  fonts: Sequence[str | os.PathLike] | None = None,
-                 lexicon: Sequence[str] | None = None,
+                 lexicon: Sequence[str] | str | None = None,
                  font_dir: str | os.PathLike | None = None,
                  height: int = 32,
-                 random_word_prob: float = 0.3,
+                 random_word_prob: float | None = None,
                  min_len: int = 1,
-                 max_len: int = 12,
+                 max_len: int = 16,
                  charset: str = DEFAULT_CHARSET,
                  rotation: float = 5.0,
-                 perspective: float = 0.05,
-                 blur_prob: float = 0.3,
+                 perspective: float = 0.1,
+                 blur_prob: float = 0.25,
                  noise_std: tuple[float, float] | float = (0.0, 8.0),
                  lowres_prob: float = 0.2,
-                 min_contrast: float = 60.0) -> None:
+                 min_contrast: float = 50.0,
+                 lexicon_size: int = 100000,
+                 temperature: float = 0.5,
+                 text_probs: dict | None = None,
+                 case_probs: Sequence[float] = (0.35, 0.3, 0.3, 0.05),
+                 curve_prob: float = 0.15,
+                 max_bend: float = 0.35,
+                 decoration_prob: float = 0.2,
+                 clutter_prob: float = 0.2,
+                 motion_blur_prob: float = 0.1,
+                 jpeg_prob: float = 0.3) -> None:
         # -- scalar arguments ------------------------------------------------
         if isinstance(height, bool) or not isinstance(height, (int, np.integer)) \
                 or height < 8:
             raise ValueError(f'height must be an int >= 8, got {height!r}')
         self.height = int(height)
-        self.random_word_prob = _check_prob('random_word_prob',
-                                            random_word_prob)
-        self.blur_prob = _check_prob('blur_prob', blur_prob)
-        self.lowres_prob = _check_prob('lowres_prob', lowres_prob)
+        if random_word_prob is not None:
+            random_word_prob = _check_prob('random_word_prob',
+                                           random_word_prob)
+        self.random_word_prob = random_word_prob
+        for name in ('blur_prob', 'lowres_prob', 'curve_prob',
+                     'decoration_prob', 'clutter_prob', 'motion_blur_prob',
+                     'jpeg_prob'):
+            setattr(self, name, _check_prob(name, locals()[name]))
+        self.max_bend = _check_nonneg('max_bend', max_bend, 1.0)
         self.rotation = _check_nonneg('rotation', rotation, 45.0)
         # Beyond ~0.3 opposite corners could cross and fold the text.
         self.perspective = _check_nonneg('perspective', perspective, 0.3)
@@ -326,7 +435,8 @@ class WordRenderer:
             raise ValueError(
                 f'noise_std must satisfy 0 <= low <= high, got {noise_std!r}')
         self.noise_std = (lo, hi)
-        for name, value in (('min_len', min_len), ('max_len', max_len)):
+        for name, value in (('min_len', min_len), ('max_len', max_len),
+                            ('lexicon_size', lexicon_size)):
             if isinstance(value, bool) or not isinstance(
                     value, (int, np.integer)) or value < 1:
                 raise ValueError(f'{name} must be an int >= 1, got {value!r}')
@@ -334,6 +444,17 @@ class WordRenderer:
             raise ValueError(
                 f'min_len ({min_len}) must be <= max_len ({max_len})')
         self.min_len, self.max_len = int(min_len), int(max_len)
+
+        # -- what kinds of text ---------------------------------------------
+        if text_probs is None:
+            if random_word_prob is None:
+                text_probs = dict(DEFAULT_TEXT_PROBS)
+            else:
+                text_probs = dict(word=1.0 - random_word_prob,
+                                  random=random_word_prob)
+        elif random_word_prob is not None:
+            raise ValueError('pass either text_probs or random_word_prob')
+        text_probs = dict(text_probs)
 
         # -- charset ---------------------------------------------------------
         if not isinstance(charset, str):
@@ -343,8 +464,9 @@ class WordRenderer:
             raise ValueError('charset must not contain whitespace')
         # dict.fromkeys: de-duplicate but keep a stable order.
         self.charset = ''.join(dict.fromkeys(charset))
-        if self.random_word_prob > 0 and not self.charset:
-            raise ValueError('charset is empty but random_word_prob > 0')
+        if text_probs.get('random', 0) > 0 and not self.charset:
+            raise ValueError('charset is empty but random strings are drawn '
+                             '(random_word_prob / text_probs["random"] > 0)')
 
         # -- fonts -----------------------------------------------------------
         if fonts is None:
@@ -358,16 +480,23 @@ class WordRenderer:
         font_list = list(dict.fromkeys(font_list))
         if not font_list:
             raise ValueError(
-                'fonts is empty (and no default DejaVu fonts were found); '
+                'fonts is empty (and no default fonts were found); '
                 'pass font paths or font_dir')
         for path in font_list:
             if not os.path.isfile(path):
                 raise ValueError(f'fonts: font file not found: {path!r}')
 
         # -- lexicon ---------------------------------------------------------
-        raw_lexicon = DEFAULT_LEXICON if lexicon is None else lexicon
-        if isinstance(raw_lexicon, str):
-            raise ValueError('lexicon must be a sequence of words, not a str')
+        if lexicon is None:
+            raw_lexicon: Sequence[str] = wordfreq_lexicon(int(lexicon_size))
+        elif isinstance(lexicon, str):
+            if lexicon != 'builtin':
+                raise ValueError(
+                    "lexicon must be a sequence of words, None (wordfreq) "
+                    f"or 'builtin', got the str {lexicon!r}")
+            raw_lexicon = DEFAULT_LEXICON
+        else:
+            raw_lexicon = lexicon
         words: list[str] = []
         for word in raw_lexicon:
             if not isinstance(word, str):
@@ -381,21 +510,42 @@ class WordRenderer:
         words = list(dict.fromkeys(words))
 
         # -- glyph coverage --------------------------------------------------
-        # Computed once here (a few ms per font) so labels never describe
-        # characters a font would draw as .notdef boxes.
-        universe = set(self.charset)
+        # Computed once per font and character set (cached per process) so
+        # labels never describe characters a font would draw as .notdef.
+        universe = set(self.charset) | set(_GENERATED_CHARS)
         for word in words:
-            universe.update(word, word.upper(), word.lower())
+            universe.update(word)
+        universe |= {c.upper() for c in universe} | \
+            {c.lower() for c in universe}
+        chars = tuple(sorted(universe))
         coverage: list[frozenset[str]] = []
+        kept: list[str] = []
+        self.skipped_fonts: dict[str, str] = {}
         for path in font_list:
             try:
-                coverage.append(_font_coverage(path, sorted(universe)))
+                cov = _font_coverage(path, chars)
             except OSError as exc:
-                raise ValueError(
-                    f'fonts: cannot load font {path!r}: {exc}') from exc
+                self.skipped_fonts[path] = f'cannot load: {exc}'
+                continue
+            if not cov & set(_ALNUM):
+                self.skipped_fonts[path] = 'draws no letter or digit'
+                continue
+            kept.append(path)
+            coverage.append(cov)
+        if self.skipped_fonts:
+            warnings.warn(
+                f'WordRenderer: skipped {len(self.skipped_fonts)} of '
+                f'{len(font_list)} fonts: ' + '; '.join(
+                    f'{k}: {v}'
+                    for k, v in list(self.skipped_fonts.items())[:5]),
+                stacklevel=2)
+        if not kept:
+            raise ValueError('fonts: none of the fonts can be used: ' +
+                             '; '.join(f'{k}: {v}' for k, v in
+                                       self.skipped_fonts.items()))
         all_covered = frozenset().union(*coverage)
         missing = sorted(set(self.charset) - all_covered)
-        if self.random_word_prob > 0 and missing:
+        if text_probs.get('random', 0) > 0 and missing:
             raise ValueError(
                 f'charset characters {"".join(missing)!r} are not drawable '
                 f'with any of the fonts')
@@ -405,14 +555,18 @@ class WordRenderer:
             return any(need <= cov for cov in coverage)
 
         self.lexicon: tuple[str, ...] = tuple(w for w in words if drawable(w))
-        if self.random_word_prob < 1 and not self.lexicon:
+        if text_probs.get('word', 0) > 0 and not self.lexicon:
             raise ValueError(
                 'lexicon has no usable word (after filtering by '
                 f'[min_len, max_len] = [{min_len}, {max_len}] and font '
                 'coverage); pass words or set random_word_prob=1')
 
-        self.fonts: tuple[str, ...] = tuple(font_list)
+        self.fonts: tuple[str, ...] = tuple(kept)
         self._coverage: tuple[frozenset[str], ...] = tuple(coverage)
+        self.text_sampler = TextSampler(
+            self.lexicon, text_probs=text_probs, temperature=temperature,
+            case_probs=case_probs, charset=self.charset,
+            min_len=self.min_len, max_len=self.max_len)
         # Lazily filled, (path, size) -> FreeTypeFont; not picklable, so it is
         # dropped in __getstate__ and refilled in each worker.
         self._font_cache: dict[tuple[str, int], ImageFont.FreeTypeFont] = {}
@@ -439,19 +593,7 @@ class WordRenderer:
         return font
 
     def _sample_text(self, rng: np.random.Generator) -> str:
-        if rng.random() < self.random_word_prob:
-            length = int(rng.integers(self.min_len, self.max_len + 1))
-            idx = rng.integers(0, len(self.charset), size=length)
-            return ''.join(self.charset[i] for i in idx)
-        word = self.lexicon[int(rng.integers(len(self.lexicon)))]
-        style = int(rng.choice(4, p=_CASE_PROBS))
-        if style == 1:
-            return word.upper()
-        if style == 2:
-            return word.lower()
-        if style == 3:
-            return word[:1].upper() + word[1:].lower()
-        return word
+        return self.text_sampler.sample(rng)
 
     @staticmethod
     def _random_color(rng: np.random.Generator) -> np.ndarray:
@@ -486,10 +628,12 @@ class WordRenderer:
 
         Luminance varies by at most ``slack`` so the text keeps its contrast.
         """
-        style = int(rng.choice(3, p=_BG_PROBS))
+        style = int(rng.choice(4, p=_BG_PROBS))
+        amp = float(rng.uniform(0, min(slack, 40.0)))
+        if style == 3 and amp >= 1.0:
+            return photo_background(rng, h, w, bg, amp)
         out = np.empty((h, w, 3), np.float32)
         out[:] = bg
-        amp = float(rng.uniform(0, min(slack, 40.0)))
         if style == 0 or amp < 1.0:
             return out
         if style == 1:
@@ -561,9 +705,9 @@ class WordRenderer:
 
     def _warp(self, rng: np.random.Generator,
               alpha: np.ndarray) -> np.ndarray:
-        """Rotate + perspective-warp the coverage map, growing the canvas so
-        no glyph is cut off."""
-        h, w = alpha.shape
+        """Rotate + perspective-warp the coverage map (H, W) or stacked maps
+        (H, W, C), growing the canvas so no glyph is cut off."""
+        h, w = alpha.shape[:2]
         angle = math.radians(rng.uniform(-self.rotation, self.rotation))
         jitter = rng.uniform(-self.perspective, self.perspective, (4, 2))
         if angle == 0.0 and not jitter.any():
@@ -584,6 +728,49 @@ class WordRenderer:
             flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
             borderValue=0)
 
+    def _clutter(self, rng: np.random.Generator, alpha: np.ndarray,
+                 path: str, size: int) -> tuple[np.ndarray, np.ndarray]:
+        """Grow the canvas on one side and draw a piece of another text
+        there, cut by the crop border (neighbouring words / lines).
+
+        Returns:
+            ``(text_alpha, clutter_alpha)``, both uint8 of the new size; the
+            first is ``alpha`` moved into place.
+        """
+        h, w = alpha.shape
+        other = self._draw_text(rng, self.text_sampler.sample(rng),
+                                self._font(path, size), size)
+        oh, ow = other.shape
+        side = int(rng.integers(0, 4))  # left, right, top, bottom
+        if side < 2:
+            margin = max(2, int(rng.uniform(0.15, 0.45) * h))
+            out_t = np.zeros((h, w + margin), np.uint8)
+            out_c = np.zeros_like(out_t)
+            y0 = int(rng.integers(-oh // 4, max(1, h - 3 * oh // 4)))
+            if side == 0:
+                out_t[:, margin:] = alpha
+                x0 = margin - ow  # the other text ends at the margin
+            else:
+                out_t[:, :w] = alpha
+                x0 = w
+        else:
+            margin = max(2, int(rng.uniform(0.1, 0.3) * h))
+            out_t = np.zeros((h + margin, w), np.uint8)
+            out_c = np.zeros_like(out_t)
+            x0 = int(rng.integers(-ow // 2, max(1, w - ow // 2)))
+            if side == 2:
+                out_t[margin:] = alpha
+                y0 = margin - oh
+            else:
+                out_t[:h] = alpha
+                y0 = h
+        H, W = out_c.shape
+        ys, xs = max(0, y0), max(0, x0)
+        ye, xe = min(H, y0 + oh), min(W, x0 + ow)
+        if ye > ys and xe > xs:
+            out_c[ys:ye, xs:xe] = other[ys - y0:ye - y0, xs - x0:xe - x0]
+        return out_t, out_c
+
     # -- public API ---------------------------------------------------------
     def render(self, seed: int, index: int) -> tuple[np.ndarray, str,
                                                      np.ndarray]:
@@ -596,7 +783,8 @@ class WordRenderer:
         Returns:
             ``(img, text, fg_mask)``: ``img`` uint8 ``(H, W, 3)`` in BGR
             order, ``text`` the transcription, ``fg_mask`` bool ``(H, W)``
-            True where glyph pixels are (after the geometric warp).
+            True where the labelled text's glyph pixels are (after the
+            geometric warp).
         """
         seed, index = operator.index(seed), operator.index(index)
         if seed < 0:
@@ -605,8 +793,8 @@ class WordRenderer:
             raise ValueError(f'index must be >= 0, got {index}')
         rng = np.random.Generator(np.random.PCG64([seed, index]))
 
-        # Word and a font that can draw every one of its characters; a
-        # random string may need a redraw when fonts cover the charset only
+        # Text and a font that can draw every one of its characters; a
+        # text may need a redraw when fonts cover the characters only
         # jointly.
         for _ in range(20):
             text = self._sample_text(rng)
@@ -622,7 +810,17 @@ class WordRenderer:
         size = int(rng.integers(self.height, int(round(1.5 * self.height)) + 1))
         font = self._font(path, size)
 
-        alpha = self._warp(rng, self._draw_text(rng, text, font, size))
+        alpha = self._draw_text(rng, text, font, size)
+        if rng.random() < self.curve_prob:
+            alpha = curve_coverage(rng, alpha, self.max_bend)
+        clutter = None
+        if rng.random() < self.clutter_prob:
+            alpha, clutter = self._clutter(rng, alpha, path, size)
+            # One warp for both layers: stack them as two channels.
+            both = self._warp(rng, np.dstack([alpha, clutter]))
+            alpha, clutter = both[:, :, 0], both[:, :, 1]
+        else:
+            alpha = self._warp(rng, alpha)
         h, w = alpha.shape
         fg_mask = alpha >= 128
 
@@ -630,13 +828,27 @@ class WordRenderer:
         slack = abs(float(fg @ _LUMA) - float(bg @ _LUMA)) - self.min_contrast
         img = self._background(rng, h, w, bg, max(slack, 0.0))
         a = alpha.astype(np.float32) * (1.0 / 255.0)
+        if rng.random() < self.decoration_prob:
+            kind = _DECORATIONS[int(rng.integers(len(_DECORATIONS)))]
+            deco = decoration_layers(rng, a, size, kind)
+            # A third colour that reads on the background too.
+            deco_color = self._random_color(rng)
+            if abs(float(deco_color @ _LUMA) - float(bg @ _LUMA)) < \
+                    self.min_contrast:
+                deco_color = 255.0 - fg
+            img += deco[:, :, None] * (deco_color - img)
+        if clutter is not None:
+            c = clutter.astype(np.float32) * (1.0 / 255.0)
+            img += c[:, :, None] * (fg - img)
         img += a[:, :, None] * (fg - img)
 
         if rng.random() < self.blur_prob:
             sigma = rng.uniform(0.4, 1.2) * size / 32.0
             img = cv2.GaussianBlur(img, (0, 0), sigma)
+        if rng.random() < self.motion_blur_prob:
+            img = motion_blur(rng, img, size)
         if rng.random() < self.lowres_prob:
-            f = rng.uniform(0.4, 0.8)
+            f = rng.uniform(0.3, 0.8)
             small = cv2.resize(img, (max(1, int(w * f)), max(1, int(h * f))),
                                interpolation=cv2.INTER_AREA)
             img = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
@@ -647,4 +859,6 @@ class WordRenderer:
         # +0.5 rounds instead of truncating; [..., ::-1] turns RGB into BGR.
         np.clip(img + 0.5, 0, 255, out=img)
         out = np.ascontiguousarray(img.astype(np.uint8)[:, :, ::-1])
+        if rng.random() < self.jpeg_prob:
+            out = jpeg_artefacts(rng, out)
         return out, text, fg_mask

@@ -12,3 +12,5 @@ from .sr_transforms import (MakeLRHRPair, PackTextSRInputs,  # noqa: E402
                             ResizeSRPair)
 __all__ += ['FgMaskToSegMap', 'PackTextSegInputs', 'MakeLRHRPair',
             'ResizeSRPair', 'PackTextSRInputs']
+from .text_label import ApplyTextLabelRule  # noqa: E402
+__all__ += ['ApplyTextLabelRule']

@@ -127,9 +127,13 @@ class ViTColumnPoolEncoder(BaseModule):
         with_norm: LayerNorm(D) on the pooled features (off by default: the
             TextViT output is normalised and a mean keeps that scale).
         dropout: Dropout on the output.
+        frames_per_column: Split every pooled column into this many CTC
+            frames with a Linear C -> k * D (k = frames_per_column), so
+            coarse patches still give enough frames: 8x8 patches on a 32x128
+            crop give 16 columns, k=2 gives 32 frames. 1 (default): no split.
         init_cfg: mmengine init config.
 
-    Shapes: ``forward`` maps (N, C, h, w) to (N, D, 1, w).
+    Shapes: ``forward`` maps (N, C, h, w) to (N, D, 1, w * k).
     """
 
     def __init__(self,
@@ -138,16 +142,24 @@ class ViTColumnPoolEncoder(BaseModule):
                  pool: str = 'avg',
                  with_norm: bool = False,
                  dropout: float = 0.,
+                 frames_per_column: int = 1,
                  init_cfg: Optional[Union[Dict, List[Dict]]] = dict(
                      type='TruncNormal', layer='Linear', std=.02)) -> None:
         super().__init__(init_cfg=init_cfg)
         if pool not in ('avg', 'max'):
             raise ValueError(f"pool must be 'avg' or 'max', got {pool!r}")
+        if isinstance(frames_per_column, bool) or not isinstance(
+                frames_per_column, int) or frames_per_column < 1:
+            raise ValueError('frames_per_column must be an int >= 1, got '
+                             f'{frames_per_column!r}')
         self.in_channels = int(in_channels)
         self.out_channels = int(out_channels or in_channels)
         self.pool = pool
-        self.proj = nn.Identity() if self.out_channels == self.in_channels \
-            else nn.Linear(self.in_channels, self.out_channels)
+        self.frames_per_column = frames_per_column
+        k = frames_per_column
+        self.proj = nn.Identity() if (self.out_channels == self.in_channels
+                                      and k == 1) \
+            else nn.Linear(self.in_channels, self.out_channels * k)
         self.norm = nn.LayerNorm(self.out_channels) if with_norm \
             else nn.Identity()
         self.dropout = nn.Dropout(dropout)
@@ -169,5 +181,9 @@ class ViTColumnPoolEncoder(BaseModule):
             raise ValueError(f'expected {self.in_channels} channels, got '
                              f'{feat.shape[1]}')
         cols = feat.mean(2) if self.pool == 'avg' else feat.amax(2)  # N,C,w
-        cols = self.dropout(self.norm(self.proj(cols.transpose(1, 2))))
+        cols = self.proj(cols.transpose(1, 2))  # N, w, k * D
+        n, w = cols.shape[:2]
+        # Frame j of column i is frame i * k + j: left to right.
+        cols = cols.reshape(n, w * self.frames_per_column, self.out_channels)
+        cols = self.dropout(self.norm(cols))
         return cols.transpose(1, 2).unsqueeze(2)
