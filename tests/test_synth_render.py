@@ -11,8 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mmocr_mms.datasets.synth_render import (DEFAULT_LEXICON, WordRenderer,
-                                             default_font_paths, find_fonts)
+from mmocr_mms.datasets.synth_render import (_GENERATED_CHARS,
+                                             DEFAULT_LEXICON, WordRenderer,
+                                             default_font_paths,
+                                             dejavu_font_paths, find_fonts,
+                                             package_font_paths)
 
 CHARSET = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'
 
@@ -23,10 +26,15 @@ def renderer() -> WordRenderer:
     return WordRenderer()
 
 
+NO_EFFECTS = dict(blur_prob=0.0, noise_std=(0.0, 0.0), lowres_prob=0.0,
+                  curve_prob=0.0, decoration_prob=0.0, clutter_prob=0.0,
+                  motion_blur_prob=0.0, jpeg_prob=0.0)
+
+
 def _clean(**kwargs) -> WordRenderer:
-    """Renderer without photometric degradations (for contrast checks)."""
-    return WordRenderer(
-        blur_prob=0.0, noise_std=(0.0, 0.0), lowres_prob=0.0, **kwargs)
+    """Renderer without photometric degradations, decorations or clutter
+    (for contrast and colour checks)."""
+    return WordRenderer(**NO_EFFECTS, **kwargs)
 
 
 def _assert_same(a, b) -> None:
@@ -37,14 +45,28 @@ def _assert_same(a, b) -> None:
 
 
 # -- fonts / lexicon ---------------------------------------------------------
-def test_default_fonts_are_dejavu_without_display() -> None:
-    paths = default_font_paths()
+def test_dejavu_fonts_without_display() -> None:
+    paths = dejavu_font_paths()
     assert paths, 'matplotlib ships DejaVu fonts'
     assert paths == sorted(paths)
     names = [Path(p).name for p in paths]
     assert all(n.startswith('DejaVu') and n.endswith('.ttf') for n in names)
     assert not any('Display' in n for n in names)
     assert all(Path(p).is_file() for p in paths)
+
+
+def test_default_fonts_come_from_the_font_wheels() -> None:
+    from PIL import ImageFont
+    pkg = package_font_paths()
+    paths = default_font_paths()
+    assert paths == sorted(set(pkg) | set(dejavu_font_paths()))
+    # trdg ships 100 Latin TTFs; pretix-fontpack-free adds its Latin ones.
+    assert sum('/trdg/' in p for p in pkg) == 100
+    assert any('pretix_fontpackfree' in p for p in pkg)
+    # Non-Latin Noto fonts of pretix are left out on purpose.
+    assert not any(Path(p).name.startswith('Noto-Sans-T') for p in pkg)
+    families = {ImageFont.truetype(p, 12).getname()[0] for p in paths}
+    assert len(families) >= 40, sorted(families)
 
 
 def test_default_lexicon_shape() -> None:
@@ -116,8 +138,8 @@ def digest(r, seed, n):
 def test_identical_across_processes(renderer: WordRenderer) -> None:
     namespace: dict = {}
     exec(_DIGEST_SRC, namespace)
-    expected = namespace['digest'](renderer, 4, 10)
-    code = _DIGEST_SRC + '\nprint(digest(WordRenderer(), 4, 10))\n'
+    expected = namespace["digest"](renderer, 4, 30)
+    code = _DIGEST_SRC + '\nprint(digest(WordRenderer(), 4, 30))\n'
     root = Path(__file__).resolve().parents[1]
     env = dict(os.environ)
     env['PYTHONPATH'] = os.pathsep.join(
@@ -145,9 +167,7 @@ def test_negative_seed_or_index_rejected(renderer: WordRenderer) -> None:
 
 # -- output format -------------------------------------------------------------
 def test_output_format(renderer: WordRenderer) -> None:
-    allowed = set(CHARSET)
-    for w in DEFAULT_LEXICON:
-        allowed.update(w, w.upper(), w.lower())
+    allowed = set(CHARSET) | set(_GENERATED_CHARS)
     for index in range(40):
         img, text, mask = renderer.render(5, index)
         assert img.dtype == np.uint8 and img.ndim == 3 and img.shape[2] == 3
@@ -160,23 +180,25 @@ def test_output_format(renderer: WordRenderer) -> None:
         assert mask.any() and not mask.all()
         assert 0.02 < mask.mean() < 0.8
         assert text and set(text) <= allowed
-        assert text.lower() in {x.lower() for x in DEFAULT_LEXICON} or \
-            set(text) <= set(CHARSET)
+        assert 1 <= len(text) <= renderer.max_len
 
 
 def test_lexicon_case_styles(renderer: WordRenderer) -> None:
     lex = {w.lower(): w for w in renderer.lexicon}
     r = WordRenderer(random_word_prob=0.0)
     styles = set()
-    for index in range(200):
+    for index in range(300):
         text = r.render(0, index)[1]
         word = lex[text.lower()]  # always a lexicon word
-        for name, variant in (('asis', word), ('upper', word.upper()),
+        for name, variant in (('upper', word.upper()),
                               ('lower', word.lower()),
                               ('title', word[:1].upper() + word[1:].lower())):
-            if text == variant:
+            if text == variant and len(word) > 1:
                 styles.add(name)
-    assert styles == {'asis', 'upper', 'lower', 'title'}
+        if len(word) > 2 and text not in (word.upper(), word.lower(),
+                                          word[:1].upper() + word[1:]):
+            styles.add('random')
+    assert styles == {'upper', 'lower', 'title', 'random'}
 
 
 def test_random_strings_from_charset() -> None:
@@ -236,8 +258,7 @@ def test_text_contrasts_with_background() -> None:
 def test_mask_matches_image_without_warp() -> None:
     # Flat background, no degradation: glyph pixels have the text colour
     # and pixels far from any glyph have the background colour.
-    r = WordRenderer(rotation=0.0, perspective=0.0, blur_prob=0.0,
-                     noise_std=0.0, lowres_prob=0.0)
+    r = _clean(rotation=0.0, perspective=0.0)
     for index in range(8):
         img, _, mask = r.render(9, index)
         core = img[mask].astype(np.int16)
@@ -255,7 +276,7 @@ class _RedOnBlack(WordRenderer):
 
 
 def test_channel_order_is_bgr() -> None:
-    r = _RedOnBlack(blur_prob=0.0, noise_std=0.0, lowres_prob=0.0)
+    r = _RedOnBlack(**NO_EFFECTS)
     img, _, mask = r.render(0, 0)
     glyph = img[mask].astype(np.float64).mean(0)
     # Red lives in the last channel in BGR order.
@@ -283,6 +304,16 @@ def test_channel_order_is_bgr() -> None:
     (dict(charset='a b'), 'charset'),
     (dict(fonts=['/nonexistent/font.ttf']), 'fonts'),
     (dict(fonts=[]), 'fonts'),
+    (dict(curve_prob=2), 'curve_prob'),
+    (dict(jpeg_prob=-0.5), 'jpeg_prob'),
+    (dict(max_bend=3), 'max_bend'),
+    (dict(temperature=-1), 'temperature'),
+    (dict(text_probs=dict(poem=1.0)), 'text_probs'),
+    (dict(text_probs=dict(word=0.0)), 'text_probs'),
+    (dict(lexicon='everything'), 'lexicon'),
+    (dict(lexicon_size=0), 'lexicon_size'),
+    (dict(text_probs=dict(word=1.0), random_word_prob=0.5),
+     'random_word_prob'),
 ])
 def test_invalid_arguments(kwargs: dict, name: str) -> None:
     with pytest.raises(ValueError, match=name):
@@ -292,7 +323,7 @@ def test_invalid_arguments(kwargs: dict, name: str) -> None:
 def test_invalid_font_file(tmp_path: Path) -> None:
     bad = tmp_path / 'broken.ttf'
     bad.write_bytes(b'not a font')
-    with pytest.raises(ValueError, match='fonts'):
+    with pytest.raises(ValueError, match='fonts: none of the fonts'):
         WordRenderer(fonts=[str(bad)])
     with pytest.raises(ValueError, match='font_dir'):
         WordRenderer(font_dir=str(tmp_path / 'missing'))
@@ -301,3 +332,70 @@ def test_invalid_font_file(tmp_path: Path) -> None:
 def test_empty_lexicon_ok_when_only_random() -> None:
     r = WordRenderer(lexicon=[], random_word_prob=1.0)
     assert set(r.render(0, 0)[1]) <= set(CHARSET)
+
+
+def test_bad_fonts_are_skipped_and_counted(tmp_path: Path) -> None:
+    bad = tmp_path / 'broken.ttf'
+    bad.write_bytes(b'<!doctype html><html>not a font</html>')
+    good = dejavu_font_paths()[0]
+    with pytest.warns(UserWarning, match='skipped 1 of 2 fonts'):
+        r = WordRenderer(fonts=[good, str(bad)])
+    assert r.fonts == (good,)
+    assert list(r.skipped_fonts) == [str(bad)]
+    assert r.skipped_fonts[str(bad)].startswith('cannot load')
+    assert r.render(0, 0)[1]
+
+
+def test_default_lexicon_is_wordfreq(renderer: WordRenderer) -> None:
+    from mmocr_mms.datasets.synth_text import wordfreq_lexicon
+    # >= 50,000 English words, most frequent first, filtered by length.
+    assert len(renderer.lexicon) >= 50000
+    full = wordfreq_lexicon()
+    expected = tuple(w for w in full if 1 <= len(w) <= renderer.max_len)
+    assert renderer.lexicon[:1000] == expected[:1000]
+    assert renderer.lexicon[0] == 'the'
+
+
+def test_text_kinds_all_occur() -> None:
+    """Numbers, prices, dates, codes and punctuated words are drawn (each
+    recognisable by its characters), not only letters."""
+    r = _clean()
+    texts = [r.render(8, i)[1] for i in range(300)]
+    assert any(t.startswith('$') for t in texts)            # price
+    assert any(':' in t or '/' in t for t in texts)         # date / time
+    assert any(t.isdigit() for t in texts)                  # number
+    assert any("'" in t or '-' in t or '&' in t for t in texts)
+    assert any(t.isalpha() and t.isupper() for t in texts)  # UPPER words
+    assert sum(t.isalpha() for t in texts) > 150            # mostly words
+
+
+def test_effects_change_pixels_not_the_label_mask() -> None:
+    """Curves, decorations and clutter each change the image; the mask
+    stays the labelled text's glyphs (clutter and decorations are not in
+    it)."""
+    base = _clean()
+    for name in ('curve_prob', 'decoration_prob', 'clutter_prob',
+                 'motion_blur_prob', 'jpeg_prob'):
+        kwargs = dict(NO_EFFECTS)
+        kwargs[name] = 1.0
+        r = WordRenderer(**kwargs)
+        changed = 0
+        for i in range(6):
+            a, b = base.render(4, i), r.render(4, i)
+            assert a[1] == b[1], name  # same text: effects draw later
+            changed += a[0].shape != b[0].shape or \
+                not np.array_equal(a[0], b[0])
+        assert changed == 6, name
+    # Clutter adds ink outside the labelled text's mask (red text on
+    # black: red pixels far from the mask are neighbouring text).
+    import cv2
+    for clutter, expect in ((0.0, False), (1.0, True)):
+        r = _RedOnBlack(**dict(NO_EFFECTS, clutter_prob=clutter,
+                               rotation=0.0, perspective=0.0))
+        found = []
+        for i in range(6):
+            img, _, mask = r.render(5, i)
+            near = cv2.dilate(mask.astype(np.uint8), np.ones((5, 5)))
+            red = img[:, :, 2] > 128
+            found.append(bool((red & (near == 0)).any()))
+        assert all(found) if expect else not any(found), (clutter, found)

@@ -165,7 +165,7 @@ def _package_dirs(name: str) -> list[Path]:
 
 def package_font_paths() -> list[str]:
     """Latin font files shipped in the font wheels of
-    :data:`FONT_PACKAGES` (``trdg``: 102 files, ``pretix-fontpack-free``:
+    :data:`FONT_PACKAGES` (``trdg``: 100 Latin files, ``pretix-fontpack-free``:
     the Latin families), sorted; empty when neither is installed.
 
     The packages are located with :func:`importlib.util.find_spec`, never
@@ -740,30 +740,38 @@ class WordRenderer:
         h, w = alpha.shape
         other = self._draw_text(rng, self.text_sampler.sample(rng),
                                 self._font(path, size), size)
+        # Crop the other text to its ink so the visible piece always holds
+        # glyph strokes, not only its padding.
+        ys_ink, xs_ink = np.nonzero(other)
+        if len(ys_ink):
+            other = other[ys_ink.min():ys_ink.max() + 1,
+                          xs_ink.min():xs_ink.max() + 1]
         oh, ow = other.shape
         side = int(rng.integers(0, 4))  # left, right, top, bottom
         if side < 2:
             margin = max(2, int(rng.uniform(0.15, 0.45) * h))
+            gap = int(rng.integers(0, margin // 2 + 1))
             out_t = np.zeros((h, w + margin), np.uint8)
             out_c = np.zeros_like(out_t)
             y0 = int(rng.integers(-oh // 4, max(1, h - 3 * oh // 4)))
             if side == 0:
                 out_t[:, margin:] = alpha
-                x0 = margin - ow  # the other text ends at the margin
+                x0 = margin - gap - ow  # the other text ends in the margin
             else:
                 out_t[:, :w] = alpha
-                x0 = w
+                x0 = w + gap
         else:
             margin = max(2, int(rng.uniform(0.1, 0.3) * h))
+            gap = int(rng.integers(0, margin // 2 + 1))
             out_t = np.zeros((h + margin, w), np.uint8)
             out_c = np.zeros_like(out_t)
             x0 = int(rng.integers(-ow // 2, max(1, w - ow // 2)))
             if side == 2:
                 out_t[margin:] = alpha
-                y0 = margin - oh
+                y0 = margin - gap - oh
             else:
                 out_t[:h] = alpha
-                y0 = h
+                y0 = h + gap
         H, W = out_c.shape
         ys, xs = max(0, y0), max(0, x0)
         ye, xe = min(H, y0 + oh), min(W, x0 + ow)
