@@ -67,8 +67,9 @@ from mmocr_mms.utils.convert import convert_to_backbone_checkpoint
 from mmocr_mms.visualization import reconstruction_grid
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-PRETRAIN_CFG = osp.join(ROOT, 'configs', 'mms', 'pretrain_demo.py')
-FINETUNE_CFG = osp.join(ROOT, 'configs', 'textrecog',
+PRETRAIN_CFG = osp.join(ROOT, 'configs', 'mms',
+                        'mms_text-vit-demo_4e_synth-words.py')
+FINETUNE_CFG = osp.join(ROOT, 'configs', 'textrecog', 'svtr',
                         'svtr_text-vit-demo_3e_str-real.py')
 REAL_TRAIN = ['iiit5k_train', 'svt_train', 'ic15_train']
 REAL_TEST = ['iiit5k_test', 'svt_test']
