@@ -96,3 +96,41 @@ def test_pretrain_aliases_equal_named_configs(alias, target):
     a = Config.fromfile(osp.join(CONFIG_DIR, 'mms', alias))
     b = Config.fromfile(osp.join(CONFIG_DIR, 'mms', target))
     assert a.to_dict() == b.to_dict()
+
+
+def _data_roots(node):
+    """Every ``data_root`` value in a (nested) config."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == 'data_root' and isinstance(v, str):
+                yield v
+            else:
+                yield from _data_roots(v)
+    elif isinstance(node, (list, tuple)):
+        for v in node:
+            yield from _data_roots(v)
+
+
+def test_default_data_roots_follow_mmocr(monkeypatch):
+    """Datasets default to MMOCR's ``data/<name>`` layout; only the real
+    word crops come from MMOCR_MMS_STR_REAL (default
+    ../shared/data/str_real)."""
+    monkeypatch.delenv('MMOCR_MMS_STR_REAL', raising=False)
+    roots = {}
+    for path in _configs():
+        cfg = Config.fromfile(osp.join(ROOT, path))
+        for loader in ('train_dataloader', 'val_dataloader',
+                       'test_dataloader'):
+            for root in _data_roots(cfg.to_dict().get(loader, {})):
+                roots.setdefault(root, path)
+    str_real = '../shared/data/str_real'
+    assert str_real in roots
+    others = {r for r in roots if r != str_real}
+    assert {'data/Union14M-U/book32_lmdb', 'data/word_crops',
+            'data/TextSeg', 'data/TextZoom/train1',
+            'data/icdar2015'} <= others
+    assert all(r.startswith('data/') for r in others), roots
+    monkeypatch.setenv('MMOCR_MMS_STR_REAL', '/elsewhere/str_real')
+    cfg = Config.fromfile(
+        osp.join(CONFIG_DIR, 'textrecog/nrtr/nrtr_text-vit-s_10e_str-real.py'))
+    assert cfg.train_dataloader.dataset.data_root == '/elsewhere/str_real'
