@@ -51,7 +51,8 @@ def _registered_classes():
         if not isinstance(reg, Registry):
             continue
         for cls in reg.module_dict.values():
-            if inspect.isclass(cls) and cls.__module__.startswith('mmocr_mms.'):
+            if inspect.isclass(cls) and \
+                    cls.__module__.startswith('mmocr_mms.'):
                 out.append(cls)
     return sorted(set(out), key=lambda c: f'{c.__module__}.{c.__name__}')
 
