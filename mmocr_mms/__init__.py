@@ -20,3 +20,9 @@ register_checkpoint_loader()
 
 from . import datasets, engine, evaluation, models  # noqa: E402,F401
 from .version import __version__  # noqa: E402,F401
+
+__all__ = [
+    '__version__', 'datasets', 'engine', 'evaluation', 'models',
+    'install_mmcv_compat', 'disable_broken_mmpretrain_multimodal',
+    'register_checkpoint_loader'
+]

@@ -25,7 +25,7 @@ def _tiny_config(tmp_path, name='tiny_pretrain.py', **extra) -> str:
     """A tiny variant of the demo config written to a file (subprocesses
     read it)."""
     text = textwrap.dedent(f"""
-        _base_ = ['{ROOT}/configs/mms/pretrain_demo.py']
+        _base_ = ['{ROOT}/configs/mms/mms_text-vit-demo_4e_synth-words.py']
         model = dict(
             backbone=dict(arch=dict(embed_dims=32, num_layers=2,
                                     num_heads=2, mlp_ratio=2)),
@@ -58,7 +58,7 @@ def test_configs_parse_and_build(path):
 
 
 def test_paper_recipe_values():
-    cfg = Config.fromfile(osp.join(ROOT, 'configs/mms/pretrain.py'))
+    cfg = Config.fromfile(osp.join(ROOT, 'configs/mms/mms_text-vit-s_20e_synth-words.py'))
     assert cfg.model.backbone.arch == 'small'
     assert (cfg.model.decoder.embed_dims, cfg.model.decoder.num_layers) == (
         512, 8)
@@ -68,7 +68,7 @@ def test_paper_recipe_values():
     assert opt.betas == (0.9, 0.95)
     pipeline = cfg.train_dataloader.dataset.pipeline
     assert pipeline[1].type == 'MultiMasking'
-    mae = Config.fromfile(osp.join(ROOT, 'configs/mms/pretrain_mae.py'))
+    mae = Config.fromfile(osp.join(ROOT, 'configs/mms/mae_text-vit-s_20e_synth-words.py'))
     assert [t.type for t in mae.train_dataloader.dataset.pipeline][1] == \
         'RandomPatchMasking'
 

@@ -1,5 +1,6 @@
 """Linear CTC probe on frozen features (mmocr_mms.evaluation.probe) and the
-equal-budget experiment driver (tools/experiments/mms_vs_mae.py), issue 9.
+equal-budget experiment (mmocr_mms.experiments.mms_vs_mae, command line in
+tools/experiments/mms_vs_mae.py), issue 9.
 
 Tiny models and a few synthetic words only; the whole file runs in well
 under a minute on 2 CPU cores.
@@ -13,6 +14,7 @@ import pytest
 import torch
 from mmocr.registry import DATASETS, MODELS, TRANSFORMS
 
+from mmocr_mms.experiments import mms_vs_mae as lib
 from mmocr_mms.evaluation.probe import (LinearCTCProbe, extract_features,
                                         normalize_label, probe_pipeline,
                                         probe_predict, probe_word_accuracy,
@@ -146,27 +148,28 @@ def test_driver_arguments_and_arm_configs(monkeypatch, tmp_path):
                            'span', 'scratch', '--no-real',
                            '--num-images', '100', '--batch', '16'])
     assert args.str_real == '/data/str' and args.seeds == [0, 1]
-    assert drv.parse_arch('demo')['embed_dims'] == 128
-    assert drv.parse_arch('64,2,4') == dict(embed_dims=64, num_layers=2,
+    assert lib.parse_arch('demo')['embed_dims'] == 128
+    assert lib.parse_arch('64,2,4') == dict(embed_dims=64, num_layers=2,
                                             num_heads=4, mlp_ratio=4)
     with pytest.raises(SystemExit):
         drv.parse_args(['--arms', 'nope'])
     expected = dict(mms='multi', mae='random', blockwise='blockwise',
                     span='span')
     for arm, mask_type in expected.items():
-        t = TRANSFORMS.build(drv.mask_transform(arm, seed=0))
+        t = TRANSFORMS.build(lib.mask_transform(args, arm, seed=0))
         assert t.mask_type == mask_type
-        cfg = drv.pretrain_config(args, arm, 0, str(tmp_path / arm), 100)
+        cfg = lib.pretrain_config(args, arm, 0, str(tmp_path / arm), 100)
         assert cfg.model.backbone.arch == 'tiny'
         assert cfg.experiment['iters'] == 14  # 10 rounded up to 2 epochs
         ds = cfg.train_dataloader.dataset
         assert ds.datasets[0].pipeline[1]['type'] == \
-            drv.mask_transform(arm)['type']
-    assert TRANSFORMS.build(drv.mask_transform('mae')).mask_ratio == 0.75
-    assert drv.mask_transform('scratch') is None
+            lib.mask_transform(args, arm)['type']
+    assert TRANSFORMS.build(
+        lib.mask_transform(args, 'mae')).mask_ratio == 0.75
+    assert lib.mask_transform(args, 'scratch') is None
     # the real-data corpus: three ImageFolderDatasets over labels.tsv
     args = drv.parse_args(['--str-real', '/data/str', '--num-images', '5'])
-    parts = drv.corpus_cfg(args, 'mms', 1)['datasets']
+    parts = lib.corpus_cfg(args, 'mms', 1)['datasets']
     assert [p['type'] for p in parts] == ['ImageFolderDataset'] * 3 + [
         'SynthWordDataset']
     assert parts[0]['data_root'] == '/data/str/iiit5k_train'
@@ -194,7 +197,7 @@ def test_driver_smoke_synthetic(tmp_path):
         assert r['probe']['avg_ctc'] > 0
     assert osp.isfile(tmp_path / 'recon_span_mae_vs_mms_seed0.png')
     assert osp.isfile(tmp_path / 'loss_curves.png')
-    curve = drv.pretrain_losses(results['runs'][0]['checkpoint'])
+    curve = lib.pretrain_losses(results['runs'][0]['checkpoint'])
     assert curve and all(v > 0 for v in curve.values())
     with open(tmp_path / 'results.json') as f:
         saved = json.load(f)
@@ -208,21 +211,21 @@ def test_driver_finetune_config(tmp_path):
     (checkpoint override) or none (scratch), and the given data root."""
     drv = load_driver()
     args = drv.parse_args(['--str-real', '/data/str', '--finetune'])
-    cfg = drv.finetune_config(args, 1, '/w/backbone.pth', str(tmp_path))
+    cfg = lib.finetune_config(args, 1, '/w/backbone.pth', str(tmp_path))
     assert cfg.model.backbone.init_cfg.checkpoint == '/w/backbone.pth'
     assert cfg.model.backbone.init_cfg.type == 'Pretrained'
     assert cfg.train_dataloader.dataset.data_root == '/data/str'
     assert cfg.test_dataloader.dataset.data_root == '/data/str'
     assert cfg.randomness.seed == 1
     assert cfg.train_cfg.val_interval > cfg.train_cfg.max_epochs
-    short = drv.finetune_config(
+    short = lib.finetune_config(
         drv.parse_args(['--finetune', '--finetune-epochs', '1']), 0, None,
         str(tmp_path))
     assert short.train_cfg.max_epochs == 1
     cosine = [p for p in short.param_scheduler
               if p.type == 'CosineAnnealingLR']
     assert cosine and all(p.T_max == 1 and p.end == 1 for p in cosine)
-    cfg = drv.finetune_config(
+    cfg = lib.finetune_config(
         drv.parse_args(['--arch', '64,1,2', '--finetune']), 0, None,
         str(tmp_path))
     assert cfg.model.backbone.init_cfg is None
@@ -260,3 +263,60 @@ def test_concat_pooling_keeps_rows():
     with pytest.raises(ValueError, match='pool'):
         extract_features(tiny_vit(dims=32), word_dataset(num=4),
                          pool='max')
+
+
+def test_arm_masks_come_from_the_configs(tmp_path):
+    """mms = the pretraining config's MultiMasking, blockwise / span = its
+    strategies (with its input and patch size), mae = the MAE config's
+    transform; changing the pretraining config changes the arms and the
+    reconstruction strategies."""
+    from mmengine.config import Config
+    drv = load_driver()
+    args = drv.parse_args(['--no-real', '--num-images', '4'])
+    demo = Config.fromfile(args.pretrain_config)
+    multi = demo.train_dataloader.dataset.pipeline[1].to_dict()
+    assert multi['type'] == 'MultiMasking'
+    assert lib.mask_transform(args, 'mms', seed=5) == dict(multi, seed=5)
+    shape = dict(input_size=multi['input_size'],
+                 patch_size=multi['patch_size'])
+    by_type = {s['type']: s for s in multi['strategies']}
+    assert lib.mask_transform(args, 'span', 1) == dict(
+        by_type['SpanMasking'], seed=1, **shape)
+    assert lib.mask_transform(args, 'blockwise', 1) == dict(
+        by_type['BlockwiseMasking'], seed=1, **shape)
+    mae = Config.fromfile(args.mae_config)
+    assert lib.mask_transform(args, 'mae', 2) == dict(
+        mae.train_dataloader.dataset.pipeline[1].to_dict(), seed=2)
+    # the arm's pipeline is the config's with the mask swapped
+    pipeline = lib.arm_pipeline(args, 'span', 3)
+    assert [t['type'] for t in pipeline] == [
+        t['type'] for t in demo.train_dataloader.dataset.pipeline[:1]] + [
+            'SpanMasking', 'PackMIMInputs']
+    assert {k: t.mask_ratio for k, t in
+            lib.strategy_transforms(args).items()} == dict(
+                random=0.75, blockwise=0.5, span=0.4)
+    # another span ratio in the config -> the span arm and the
+    # reconstruction strategy follow
+    strategies = [dict(s) for s in multi['strategies']]
+    strategies[2]['mask_ratio'] = 0.25
+    other = tmp_path / 'other_span.py'
+    other.write_text(
+        f"_base_ = ['{args.pretrain_config}']\n"
+        'train_dataloader = dict(dataset=dict(pipeline=[\n'
+        "    dict(type='Resize', scale=(128, 32), keep_ratio=False),\n"
+        f'    dict({multi!r}, strategies={strategies!r}),\n'
+        "    dict(type='PackMIMInputs')]))\n")
+    args = drv.parse_args(['--no-real', '--pretrain-config', str(other)])
+    assert lib.mask_transform(args, 'span')['mask_ratio'] == 0.25
+    assert lib.mask_transform(args, 'mms')['strategies'][2][
+        'mask_ratio'] == 0.25
+    assert lib.strategy_transforms(args)['span'].mask_ratio == 0.25
+    # a config without a mask transform is refused
+    plain = tmp_path / 'no_mask.py'
+    plain.write_text(
+        f"_base_ = ['{args.mae_config}']\n"
+        'train_dataloader = dict(dataset=dict(pipeline=[\n'
+        "    dict(type='PackMIMInputs')]))\n")
+    with pytest.raises(ValueError, match='no mask transform'):
+        lib.mask_transform(
+            drv.parse_args(['--pretrain-config', str(plain)]), 'mms')

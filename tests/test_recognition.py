@@ -1,5 +1,5 @@
 """Fine-tuning stock MMOCR recognizers on TextViT (issue 5): the configs of
-configs/textrecog/, the ViT -> decoder glue, the label rule, the init switch
+configs/textrecog/{nrtr,svtr}/, the ViT -> decoder glue, the label rule, the init switch
 (MMS / MAE / scratch), tools/test.py and tools/eval_benchmarks.py.
 
 Everything runs on tiny models and a few cv2-written word images; the real
@@ -28,11 +28,11 @@ from mmocr_mms.models.textrecog import ViTColumnPoolEncoder, ViTSequenceEncoder
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CFG_DIR = osp.join(ROOT, 'configs', 'textrecog')
-NRTR_S = osp.join(CFG_DIR, 'nrtr_text-vit-s_10e_str-real.py')
-SVTR_S = osp.join(CFG_DIR, 'svtr_text-vit-s_10e_str-real.py')
-NRTR_DEMO = osp.join(CFG_DIR, 'nrtr_text-vit-demo_3e_str-real.py')
-SVTR_DEMO = osp.join(CFG_DIR, 'svtr_text-vit-demo_3e_str-real.py')
-NRTR_SYNTH = osp.join(CFG_DIR, 'nrtr_text-vit-s_10e_str-real-synth.py')
+NRTR_S = osp.join(CFG_DIR, 'nrtr', 'nrtr_text-vit-s_10e_str-real.py')
+SVTR_S = osp.join(CFG_DIR, 'svtr', 'svtr_text-vit-s_10e_str-real.py')
+NRTR_DEMO = osp.join(CFG_DIR, 'nrtr', 'nrtr_text-vit-demo_3e_str-real.py')
+SVTR_DEMO = osp.join(CFG_DIR, 'svtr', 'svtr_text-vit-demo_3e_str-real.py')
+NRTR_SYNTH = osp.join(CFG_DIR, 'nrtr', 'nrtr_text-vit-s_10e_str-real-synth.py')
 
 TINY_ARCH = dict(embed_dims=32, num_layers=1, num_heads=2, mlp_ratio=4)
 # command-line overrides that shrink the demo configs to a tiny model

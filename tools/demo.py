@@ -28,7 +28,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--work-dir', default='work_dirs/demo')
     p.add_argument('--config',
-                   default=osp.join(ROOT, 'configs/mms/pretrain_demo.py'))
+                   default=osp.join(ROOT, 'configs/mms/mms_text-vit-demo_4e_synth-words.py'))
     args = p.parse_args()
     start = time.time()
     cfg = Config.fromfile(args.config)

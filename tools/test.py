@@ -4,7 +4,7 @@
         [--cfg-options k=v ...] [--launcher none|pytorch|slurm|mpi]
 
 Runs mmengine's test loop with the config's ``test_dataloader`` /
-``test_evaluator`` (for configs/textrecog/*: IIIT5K and SVT word and char
+``test_evaluator`` (for configs/textrecog/*/*: IIIT5K and SVT word and char
 metrics) and prints the metrics; with ``--work-dir`` the log and the
 metrics JSON go there (default: work_dirs/<config name>).
 For any list of benchmark folders use tools/eval_benchmarks.py.

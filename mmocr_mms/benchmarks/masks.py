@@ -43,7 +43,10 @@ def run_mask_benchmark(n: int = 20000,
                                                MultiMasking,
                                                RandomPatchMasking,
                                                SpanMasking)
-    from mmpretrain.datasets.transforms import BEiTMaskGenerator
+    from mmocr_mms.utils.optional import import_optional
+    BEiTMaskGenerator = import_optional(
+        'mmpretrain.datasets.transforms',
+        'the mask benchmark (BEiTMaskGenerator)').BEiTMaskGenerator
 
     ours = [
         ('RandomPatchMasking 0.75', RandomPatchMasking(seed=0)),

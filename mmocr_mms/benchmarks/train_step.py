@@ -100,8 +100,10 @@ def build_mae(enc: dict, dec: dict, batch: int, mask_ratio: float,
               device='cpu'):
     """(model, step inputs) for mmpretrain's MAE at 64 x 64, patch 4."""
     import mmocr_mms  # noqa: F401  (mmpretrain next to transformers 5)
+    from mmocr_mms.utils.optional import import_optional
+    import_optional('mmpretrain.models', "the training-step benchmark "
+                    "(mmpretrain's MAE)")
     from mmpretrain.registry import MODELS
-    import mmpretrain.models  # noqa: F401
     arch = dict(embed_dims=enc['embed_dims'], num_layers=enc['num_layers'],
                 num_heads=enc['num_heads'],
                 feedforward_channels=int(enc['embed_dims'] *

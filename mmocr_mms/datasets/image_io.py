@@ -14,6 +14,8 @@ from typing import Optional
 import cv2
 import numpy as np
 
+from ..utils.image import UnsupportedImageError, to_bgr_uint8
+
 __all__ = ['BadSample', 'decode_image', 'read_image_file']
 
 
@@ -28,24 +30,12 @@ class BadSample(Exception):
 
 
 def _to_bgr_uint8(img: np.ndarray) -> np.ndarray:
-    if img.dtype == np.uint16:
-        img = (img.astype(np.uint32) // 257).astype(np.uint8)
-    elif img.dtype.kind == 'f':
-        img = (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
-    elif img.dtype != np.uint8:
-        raise BadSample('unsupported_dtype', str(img.dtype))
-    if img.ndim == 2:
-        return cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
-    if img.ndim == 3 and img.shape[2] == 1:
-        return cv2.cvtColor(img[:, :, 0], cv2.COLOR_GRAY2BGR)
-    if img.ndim == 3 and img.shape[2] == 4:
-        alpha = img[:, :, 3:4].astype(np.float32) / 255.0
-        white = np.full_like(img[:, :, :3], 255, dtype=np.float32)
-        out = img[:, :, :3].astype(np.float32) * alpha + white * (1 - alpha)
-        return (out + 0.5).astype(np.uint8)
-    if img.ndim == 3 and img.shape[2] == 3:
-        return img
-    raise BadSample('unsupported_channels', str(img.shape))
+    """Decoded array (BGR(A), float in [0, 1]) -> BGR uint8, or
+    :class:`BadSample` with the reason."""
+    try:
+        return to_bgr_uint8(img, float_max=1.0)
+    except UnsupportedImageError as e:
+        raise BadSample(e.reason, e.detail) from None
 
 
 #: Longest accepted side ratio: word crops beyond 50:1 (e.g. 10000 x 10)

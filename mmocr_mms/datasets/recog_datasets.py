@@ -47,16 +47,13 @@ from mmengine.logging import print_log
 from mmocr.datasets import ConcatDataset, OCRDataset
 from mmocr.registry import DATASETS
 
+from ..utils.text import PROTOCOL_PATTERN, normalize_label
 from .tsv_dataset import TSVTextRecogDataset
 
 __all__ = [
     'TextLabelRule', 'LabelRuleMixin', 'FilteredTSVTextRecogDataset',
     'FilteredOCRDataset', 'TSVSplitsDataset', 'PROTOCOL_PATTERN'
 ]
-
-#: Characters removed (after lower-casing) by the common evaluation protocol
-#: (word accuracy on 36 lowercase alphanumerics).
-PROTOCOL_PATTERN = '[^0-9a-z]'
 
 
 class TextLabelRule:
@@ -98,7 +95,7 @@ class TextLabelRule:
 
     def normalize(self, label: str) -> str:
         """Protocol text: lower-case, then remove ``normalize`` matches."""
-        return self.pattern.sub('', label.lower())
+        return normalize_label(label, self.pattern)
 
     def target_text(self, label: str) -> str:
         """The text the model is trained / scored against (``text_mode``)."""

@@ -5,7 +5,7 @@ encoder is frozen, its (N, C, 8, 32) feature map is mean-pooled over the 8
 patch rows into 32 frames of C features, and a single linear layer per frame
 (C -> 36 characters + CTC blank) is trained with CTC on labelled crops.
 Word accuracy of the greedy decode, ignoring case and symbols (the common
-protocol: ``re.sub('[^0-9a-z]', '', s.lower())``), measures how linearly
+protocol: :func:`mmocr_mms.utils.text.normalize_label`), measures how linearly
 readable the characters are from the frozen features.
 
 Typical use::
@@ -19,25 +19,20 @@ Everything is deterministic for a given seed (CPU).
 import math
 import os
 import os.path as osp
-import re
 from typing import Iterable, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..utils.text import PROTOCOL_CHARSET, normalize_label
+
 __all__ = [
-    'DEFAULT_CHARSET', 'normalize_label', 'probe_pipeline',
+    'normalize_label', 'probe_pipeline',
     'default_data_preprocessor', 'extract_features', 'LinearCTCProbe',
     'train_probe', 'probe_predict', 'probe_word_accuracy', 'probe_metrics'
 ]
 
-DEFAULT_CHARSET = '0123456789abcdefghijklmnopqrstuvwxyz'
-
-
-def normalize_label(text: str) -> str:
-    """The protocol's text: lower case, only ``[0-9a-z]`` kept."""
-    return re.sub('[^0-9a-z]', '', text.lower())
 
 
 def probe_pipeline(from_file: bool = True) -> List[dict]:
@@ -173,7 +168,7 @@ class LinearCTCProbe(nn.Module):
         charset: The characters; default the 36 lowercase alphanumerics.
     """
 
-    def __init__(self, in_dims: int, charset: str = DEFAULT_CHARSET) -> None:
+    def __init__(self, in_dims: int, charset: str = PROTOCOL_CHARSET) -> None:
         super().__init__()
         if len(set(charset)) != len(charset) or not charset:
             raise ValueError(f'charset must be non-empty and without '
@@ -223,7 +218,7 @@ def train_probe(feats: torch.Tensor,
                 batch_size: int = 256,
                 seed: int = 0,
                 weight_decay: float = 1e-4,
-                charset: str = DEFAULT_CHARSET,
+                charset: str = PROTOCOL_CHARSET,
                 schedule: str = 'constant') -> LinearCTCProbe:
     """Train a :class:`LinearCTCProbe` on frozen features.
 

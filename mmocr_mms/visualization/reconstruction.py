@@ -5,6 +5,7 @@ import numpy as np
 import torch
 from mmocr.structures import TextRecogDataSample
 
+from ..utils.image import to_bgr_uint8
 from .grid import make_grid, overlay_mask
 
 __all__ = [
@@ -32,8 +33,8 @@ def find_mask_strategies(pipeline) -> List:
 
 def _to_bgr_uint8(img_rgb: torch.Tensor) -> np.ndarray:
     """(3, H, W) float RGB 0..255 -> (H, W, 3) uint8 BGR."""
-    return img_rgb.detach().cpu().clamp(0, 255).round().byte().flip(
-        0).permute(1, 2, 0).numpy()
+    return to_bgr_uint8(
+        img_rgb.detach().float().cpu().permute(1, 2, 0).numpy(), rgb=True)
 
 
 @torch.no_grad()

@@ -3,15 +3,21 @@
 Checks, without importing torch (so it takes well under a second):
 * every package pinned in requirements/constraints.txt is installed at that
   version (a compiled ``mmcv`` 2.0.x counts for ``mmcv-lite``);
+* every package that `make install` installs (requirements/runtime.txt,
+  tests.txt, benchmark.txt, lite.txt) is pinned there, so none escapes the
+  check;
 * ``mmocr_mms`` imports from this checkout.
 Prints what is missing and exits 1 otherwise.
 """
 import importlib.metadata as md
 import importlib.util
 import os.path as osp
+import re
 import sys
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+#: the requirement files `make force-install` installs
+INSTALLED_FILES = ('runtime.txt', 'tests.txt', 'benchmark.txt', 'lite.txt')
 
 
 def pinned(path):
@@ -23,6 +29,27 @@ def pinned(path):
                 yield name.strip(), version.strip()
 
 
+def required(path):
+    """Package names of a requirements file (ranges and comments
+    dropped)."""
+    with open(path, encoding='utf-8') as f:
+        for line in f:
+            line = line.split('#', 1)[0].strip()
+            if line and not line.startswith('-'):
+                yield re.split(r'[<>=!~;\[ ]', line, 1)[0].strip()
+
+
+def unpinned(root=ROOT):
+    """'file: name' for each installed requirement without a pin in
+    constraints.txt."""
+    pins = {n.lower() for n, _ in pinned(
+        osp.join(root, 'requirements', 'constraints.txt'))}
+    return [f'{name} (requirements/{fname}) has no pin in constraints.txt'
+            for fname in INSTALLED_FILES
+            for name in required(osp.join(root, 'requirements', fname))
+            if name.lower() not in pins]
+
+
 def installed(name):
     try:
         return md.version(name)
@@ -31,7 +58,7 @@ def installed(name):
 
 
 def main() -> int:
-    problems = []
+    problems = unpinned()
     for name, want in pinned(osp.join(ROOT, 'requirements', 'constraints.txt')):
         have = installed(name)
         if name == 'mmcv-lite' and have is None:

@@ -4,7 +4,7 @@
 # position embedding is used as pretrained).
 #
 # Pretrained encoder: a pretraining run's checkpoint
-# (`python tools/train.py configs/mms/pretrain.py` ->
+# (`python tools/train.py configs/mms/mms_text-vit-s_20e_synth-words.py` ->
 # work_dirs/pretrain/epoch_20.pth) or a converted backbone file
 # (tools/model_converters/mms_to_backbone.py); set it with
 # --cfg-options model.backbone.init_cfg.checkpoint=PATH.

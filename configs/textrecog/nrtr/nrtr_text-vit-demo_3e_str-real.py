@@ -2,7 +2,7 @@
 # TextViT (128-d, 4 layers, 4 heads; `python tools/demo.py` writes
 # work_dirs/demo/backbone.pth), a 2-layer 128-d NRTR decoder, 3 epochs,
 # validation at the end only.
-#   python tools/train.py configs/textrecog/nrtr_text-vit-demo_3e_str-real.py
+#   python tools/train.py configs/textrecog/nrtr/nrtr_text-vit-demo_3e_str-real.py
 # Init switch: model.backbone.init_cfg.checkpoint=PATH (e.g. a MAE-baseline
 # demo backbone) or model.backbone.init_cfg=None (from scratch).
 _base_ = ['nrtr_text-vit-s_10e_str-real.py']

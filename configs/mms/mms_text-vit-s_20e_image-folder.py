@@ -1,6 +1,6 @@
 # MMS pretraining on any folder of word crops (searched recursively), e.g.
 #   --cfg-options train_dataloader.dataset.data_root=/data/crops
-_base_ = ['pretrain.py']
+_base_ = ['mms_text-vit-s_20e_synth-words.py']
 
 train_dataloader = dict(
     dataset=dict(

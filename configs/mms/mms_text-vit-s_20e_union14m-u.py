@@ -2,7 +2,7 @@
 # `image-%09d` keys). Set the root with
 #   --cfg-options union14m_u_root=/path/to/Union14M-U
 # (re-evaluated here) or edit the subsets.
-_base_ = ['pretrain.py']
+_base_ = ['mms_text-vit-s_20e_synth-words.py']
 
 union14m_u_root = 'data/Union14M-U'
 union14m_u_subsets = ['book32_lmdb', 'cc_lmdb', 'openvino_lmdb']

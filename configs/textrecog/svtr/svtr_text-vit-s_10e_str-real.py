@@ -3,10 +3,10 @@
 # splits, evaluated on IIIT5K and SVT. Init switch as in
 # nrtr_text-vit-s_10e_str-real.py.
 _base_ = [
-    '_base_/models/svtr_text-vit.py',
-    '_base_/datasets/str_real.py',
-    '_base_/schedules/schedule_adamw_cos_10e.py',
-    '_base_/default_runtime.py',
+    '../_base_/models/svtr_text-vit.py',
+    '../_base_/datasets/str_real.py',
+    '../_base_/schedules/schedule_adamw_cos_10e.py',
+    '../_base_/default_runtime.py',
 ]
 
 # The CTC dictionary holds 36 lowercase alphanumerics: train on the
