@@ -32,6 +32,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from ..utils.text import DEFAULT_CHARSET
 from .synth_effects import (curve_coverage, decoration_layers, jpeg_artefacts,
                             motion_blur, photo_background)
 from .synth_text import DEFAULT_TEXT_PROBS, TextSampler, wordfreq_lexicon
@@ -115,8 +116,6 @@ def _build_lexicon(text: str) -> tuple[str, ...]:
 
 DEFAULT_LEXICON: tuple[str, ...] = _build_lexicon(_LEXICON_TEXT)
 
-DEFAULT_CHARSET = (
-    '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ')
 
 _FONT_EXTS = ('.ttf', '.otf', '.ttc')
 
