@@ -208,3 +208,29 @@ def test_column_pool_frames_per_column_order():
     torch.testing.assert_close(out[:, :, 0, 2 * 4], proj[:, 4, :3])
     with pytest.raises(ValueError, match='frames_per_column'):
         ViTColumnPoolEncoder(in_channels=4, frames_per_column=0)
+
+
+def test_loop_benchmark_runs(str_real_root):
+    """The loop and per-transform benchmarks run on the recipe config (tiny
+    batch) and report consistent figures."""
+    from mmocr_mms.benchmarks.finetune_loop import (finetune_loop,
+                                                    transform_costs)
+    cfg = ROOT / ('configs/textrecog/svtr/'
+                  'svtr_text-vit-mini-p8_20k-iters_str-real-synth.py')
+    opts = {'model.backbone.init_cfg': None,
+            'train_dataloader.batch_size': 4,
+            'train_dataloader.num_workers': 0,
+            'train_dataloader.persistent_workers': False,
+            'train_dataloader.dataset.datasets.0.data_root': str_real_root}
+    r = finetune_loop(str(cfg), iters=2, warmup=1, cfg_options=opts)
+    assert r['batch_size'] == 4 and r['iters'] == 2
+    assert r['step_img_per_s'] > 0 and r['loop_img_per_s'] > 0
+    assert r['loop_over_step'] == pytest.approx(
+        r['loop_img_per_s'] / r['step_img_per_s'])
+    assert 0 < r['data_wait_fraction'] < 1  # workers=0: loading is waited
+    rows = transform_costs(str(cfg), num=3, cfg_options=opts)
+    sources = {(x['source'], x['transform']) for x in rows}
+    assert ('TSVSplitsDataset', 'LoadImageFromFile') in sources
+    assert ('SynthWordDataset', 'load') in sources
+    assert ('SynthWordDataset', 'ApplyTextLabelRule') in sources
+    assert all(x['us_per_img'] > 0 for x in rows)

@@ -15,6 +15,11 @@ Sections:
   masks     each mask transform vs BEiTMaskGenerator (one pinned core)
   pipeline  LMDB read -> decode -> resize -> mask -> pack, one worker
   infer     recognizer inference, TextViT recognizer vs a stock one
+  loop      fine-tuning loop (DataLoader + step) vs the step alone, for
+            --loop-config (default: the CPU reading recipe), batch
+            --loop-batch, --loop-workers DataLoader workers
+  augs      microseconds per image of each transform of each training
+            source of --loop-config
 Writes all figures as JSON with --json.
 """
 import argparse
@@ -62,6 +67,13 @@ def parse_args():
                    'satrn_shallow-small_5e_st_mj.py',
                    help='stock MMOCR recognizer for the infer section')
     p.add_argument('--infer-batch', type=int, nargs='+', default=[1, 64])
+    p.add_argument('--loop-config', default='configs/textrecog/svtr/'
+                   'svtr_text-vit-mini-p8_20k-iters_str-real-synth.py')
+    p.add_argument('--loop-batch', type=int, default=None,
+                   help='batch size of the loop section (default: config)')
+    p.add_argument('--loop-workers', type=int, default=None,
+                   help='DataLoader workers of the loop section')
+    p.add_argument('--loop-iters', type=int, default=20)
     p.add_argument('--json', help='write the results to this file')
     return p.parse_args()
 
@@ -149,6 +161,34 @@ def main():
                 print(f'  infer {name:8s} batch {b:3d}: '
                       f'{r["img_per_s"]:8.1f} img/s '
                       f'({r["params_m"]:.1f}M params)')
+    if {'loop', 'augs'} & set(args.sections):
+        from mmocr_mms.benchmarks.finetune_loop import (finetune_loop,
+                                                        transform_costs)
+        opts = {'model.backbone.init_cfg': None}
+        if args.loop_batch:
+            opts['train_dataloader.batch_size'] = args.loop_batch
+        if args.loop_workers is not None:
+            opts['train_dataloader.num_workers'] = args.loop_workers
+            opts['train_dataloader.persistent_workers'] = \
+                args.loop_workers > 0
+    if 'augs' in args.sections:
+        rows = transform_costs(args.loop_config, cfg_options=opts)
+        out['augs'] = rows
+        print(f'training transforms of {args.loop_config}:')
+        for r in rows:
+            print(f'  {r["source"]:20s} {r["transform"]:36s} '
+                  f'{r["us_per_img"]:9.1f} us/img')
+    if 'loop' in args.sections:
+        r = finetune_loop(args.loop_config, iters=args.loop_iters,
+                          device=args.device, amp=dtype is not None,
+                          cfg_options=opts)
+        out['loop'] = r
+        print(f'fine-tuning loop, batch {r["batch_size"]}, '
+              f'{r["num_workers"]} workers: step alone '
+              f'{r["step_img_per_s"]:.1f} img/s, loop '
+              f'{r["loop_img_per_s"]:.1f} img/s = '
+              f'{r["loop_over_step"]:.1%} of the step; waiting for data '
+              f'{r["data_wait_fraction"]:.1%} of the loop')
     if 'profile' in args.sections:
         r = train_step.profile_step(enc, dec, args.batch[-1],
                                     args.mask_ratio, 3, args.device, dtype)
