@@ -399,3 +399,14 @@ def test_effects_change_pixels_not_the_label_mask() -> None:
             red = img[:, :, 2] > 128
             found.append(bool((red & (near == 0)).any()))
         assert all(found) if expect else not any(found), (clutter, found)
+
+
+def test_segmentation_dataset_turns_clutter_off() -> None:
+    from mmocr_mms.datasets import SynthWordDataset
+    seg = SynthWordDataset(num_samples=2, with_fg_mask=True, pipeline=[])
+    assert seg.renderer.clutter_prob == 0.0
+    rec = SynthWordDataset(num_samples=2, labelled=True, pipeline=[])
+    assert rec.renderer.clutter_prob == 0.2
+    forced = SynthWordDataset(num_samples=2, with_fg_mask=True, pipeline=[],
+                              renderer=dict(clutter_prob=0.5))
+    assert forced.renderer.clutter_prob == 0.5

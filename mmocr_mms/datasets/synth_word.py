@@ -15,10 +15,14 @@ __all__ = ['SynthWordDataset']
 class SynthWordDataset(VirtualDataset):
     """Synthetic word crops, deterministic per ``(seed, index)``.
 
-    Words come from an embedded lexicon plus random alphanumeric strings,
-    drawn in several fonts (matplotlib's DejaVu family, plus ``font_dir``
-    from ``renderer``), with random colours, backgrounds, noise, blur, small
-    rotation and perspective (see :class:`WordRenderer`).
+    Texts come from the ``wordfreq`` English lexicon (~94.6k words, tempered
+    frequencies, all case styles) plus numbers, prices, dates, codes,
+    punctuated words and random strings, drawn in 185 fonts (the font
+    wheels of requirements/fonts.txt and matplotlib's DejaVu, plus
+    ``font_dir`` from ``renderer``) with curved baselines, perspective,
+    outlines / shadows / extrusion, photo-like backgrounds, neighbouring
+    text, blur, motion blur, low resolution, noise and JPEG (see
+    :class:`WordRenderer`).
 
     Args:
         num_samples (int): Virtual length. Defaults to 100000.
@@ -29,6 +33,8 @@ class SynthWordDataset(VirtualDataset):
             ``False`` (pretraining) leaves it out.
         with_fg_mask (bool): Also provide ``results['gt_fg_mask']``: bool
             (H, W), True on glyph pixels (exact, for text segmentation).
+            Neighbouring-text clutter is then off unless ``renderer`` sets
+            ``clutter_prob`` (clutter is text that the mask leaves out).
         renderer (dict, optional): Keyword arguments of
             :class:`WordRenderer` (``font_dir``, ``lexicon``,
             ``random_word_prob``, ``rotation``, ...).
@@ -56,7 +62,10 @@ class SynthWordDataset(VirtualDataset):
         self.seed = seed
         self.labelled = labelled
         self.with_fg_mask = with_fg_mask
-        self.renderer = WordRenderer(**(renderer or {}))
+        renderer = dict(renderer or {})
+        if with_fg_mask:
+            renderer.setdefault('clutter_prob', 0.0)
+        self.renderer = WordRenderer(**renderer)
         super().__init__(**kwargs)
 
     def num_samples(self) -> int:
