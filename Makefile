@@ -6,12 +6,13 @@ PYTEST_ARGS ?=
 DEMO_DIR ?= work_dirs/demo
 export OMP_NUM_THREADS ?= 2
 
-.PHONY: help install force-install demo test benchmark mmcv-full gpu-wheels clean
+.PHONY: help install force-install demo test benchmark reading-cpu mmcv-full gpu-wheels clean
 
 help:
 	@echo "make demo       - install on first use, run the demo (see README)"
 	@echo "make test       - install on first use, run the test suite"
 	@echo "make benchmark  - mask transform speed vs mmpretrain BEiTMaskGenerator"
+	@echo "make reading-cpu - CPU recipe: MMS pretraining + CTC fine-tuning + IIIT5K/SVT (~1 h, 2 cores)"
 	@echo "make mmcv-full  - optional: build compiled mmcv 2.0.1 (~45 min, not in CI)"
 
 # Fast check first (no torch import); full install only when it fails.
@@ -31,6 +32,11 @@ force-install:
 
 demo: install
 	$(PYTHON) tools/demo.py --work-dir $(DEMO_DIR)
+
+# A recognizer that reads, on a 2-core CPU (README "Recognition recipes").
+READING_DIR ?= work_dirs/reading_cpu
+reading-cpu: install
+	$(PYTHON) tools/experiments/reading_recipe.py --work-dir $(READING_DIR)
 
 # pytest exit code 5 means "no tests collected": report it as a failure.
 test: install
