@@ -123,7 +123,9 @@ class ViTColumnPoolEncoder(BaseModule):
         out_channels: Width D of the output (the CTC head's
             ``in_channels``). None or equal to ``in_channels``: no
             projection; otherwise a Linear C -> D after pooling.
-        pool: 'avg' (mean over rows) or 'max'.
+        pool: 'avg' (mean over rows), 'max', or 'concat' (the h rows of a
+            column stacked into one C * h vector: keeps where in the column
+            a stroke is, which a mean over rows loses; needs ``height``).
         with_norm: LayerNorm(D) on the pooled features (off by default: the
             TextViT output is normalised and a mean keeps that scale).
         dropout: Dropout on the output.
@@ -143,11 +145,16 @@ class ViTColumnPoolEncoder(BaseModule):
                  with_norm: bool = False,
                  dropout: float = 0.,
                  frames_per_column: int = 1,
+                 height: Optional[int] = None,
                  init_cfg: Optional[Union[Dict, List[Dict]]] = dict(
                      type='TruncNormal', layer='Linear', std=.02)) -> None:
         super().__init__(init_cfg=init_cfg)
-        if pool not in ('avg', 'max'):
-            raise ValueError(f"pool must be 'avg' or 'max', got {pool!r}")
+        if pool not in ('avg', 'max', 'concat'):
+            raise ValueError(
+                f"pool must be 'avg', 'max' or 'concat', got {pool!r}")
+        if pool == 'concat' and not (isinstance(height, int) and height > 0):
+            raise ValueError("pool='concat' needs the feature-map height "
+                             f'(rows per column), got height={height!r}')
         if isinstance(frames_per_column, bool) or not isinstance(
                 frames_per_column, int) or frames_per_column < 1:
             raise ValueError('frames_per_column must be an int >= 1, got '
@@ -155,11 +162,13 @@ class ViTColumnPoolEncoder(BaseModule):
         self.in_channels = int(in_channels)
         self.out_channels = int(out_channels or in_channels)
         self.pool = pool
+        self.height = height
         self.frames_per_column = frames_per_column
         k = frames_per_column
-        self.proj = nn.Identity() if (self.out_channels == self.in_channels
+        pooled = self.in_channels * (height if pool == 'concat' else 1)
+        self.proj = nn.Identity() if (self.out_channels == pooled
                                       and k == 1) \
-            else nn.Linear(self.in_channels, self.out_channels * k)
+            else nn.Linear(pooled, self.out_channels * k)
         self.norm = nn.LayerNorm(self.out_channels) if with_norm \
             else nn.Identity()
         self.dropout = nn.Dropout(dropout)
@@ -180,7 +189,15 @@ class ViTColumnPoolEncoder(BaseModule):
         if feat.shape[1] != self.in_channels:
             raise ValueError(f'expected {self.in_channels} channels, got '
                              f'{feat.shape[1]}')
-        cols = feat.mean(2) if self.pool == 'avg' else feat.amax(2)  # N,C,w
+        if self.pool == 'concat':
+            if feat.shape[2] != self.height:
+                raise ValueError(f'expected {self.height} rows, got '
+                                 f'{feat.shape[2]}')
+            cols = feat.flatten(1, 2)  # N, C*h, w (channel-major)
+        elif self.pool == 'avg':
+            cols = feat.mean(2)  # N, C, w
+        else:
+            cols = feat.amax(2)
         cols = self.proj(cols.transpose(1, 2))  # N, w, k * D
         n, w = cols.shape[:2]
         # Frame j of column i is frame i * k + j: left to right.
