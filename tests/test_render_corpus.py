@@ -234,3 +234,23 @@ def test_loop_benchmark_runs(str_real_root):
     assert ('SynthWordDataset', 'load') in sources
     assert ('SynthWordDataset', 'ApplyTextLabelRule') in sources
     assert all(x['us_per_img'] > 0 for x in rows)
+
+
+def test_column_pool_concat_keeps_rows():
+    import torch
+
+    from mmocr_mms.models.textrecog.encoders import ViTColumnPoolEncoder
+    enc = ViTColumnPoolEncoder(in_channels=2, out_channels=3, pool='concat',
+                               height=4, init_cfg=None)
+    assert enc.proj.in_features == 8
+    feat = torch.randn(1, 2, 4, 5)
+    # channel-major stacking: input feature c * h + row of column j
+    expected = enc.proj(feat.reshape(1, 8, 5).transpose(1, 2))
+    torch.testing.assert_close(enc(feat)[:, :, 0].transpose(1, 2), expected)
+    # swapping two rows changes the output (a mean would not)
+    swapped = feat[:, :, [1, 0, 2, 3]]
+    assert not torch.allclose(enc(swapped), enc(feat))
+    with pytest.raises(ValueError, match='rows'):
+        enc(torch.randn(1, 2, 3, 5))
+    with pytest.raises(ValueError, match='height'):
+        ViTColumnPoolEncoder(in_channels=2, pool='concat')
