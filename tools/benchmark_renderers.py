@@ -22,6 +22,8 @@ def main():
     p.add_argument('--rounds', type=int, default=3)
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--resources', default='work_dirs/synthtiger_res')
+    p.add_argument('--num-texts', type=int, default=100000,
+                   help='corpus lines when the resources are built')
     p.add_argument('--json', default=None)
     args = p.parse_args()
     res = dict(fonts=osp.join(args.resources, 'fonts'),
@@ -29,7 +31,8 @@ def main():
                colormap=osp.join(args.resources, 'colormap.txt'),
                textures=osp.join(args.resources, 'textures'))
     if not all(osp.exists(v) for v in res.values()):
-        res = build_resources(args.resources, seed=args.seed)
+        res = build_resources(args.resources, seed=args.seed,
+                              num_texts=args.num_texts)
     out = compare_renderers(res, num=args.num, rounds=args.rounds,
                             seed=args.seed)
     print(f'machine: {platform.processor() or platform.machine()}, '

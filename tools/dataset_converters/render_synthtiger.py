@@ -25,6 +25,8 @@ def parse_args():
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--resources', default='work_dirs/synthtiger_res',
                         help='resource folder (built when missing)')
+    parser.add_argument('--num-texts', type=int, default=100000,
+                        help='corpus lines when the resources are built')
     parser.add_argument('--format', default='jpg', choices=('jpg', 'png'))
     parser.add_argument('--quality', type=int, default=90)
     parser.add_argument('--template', type=json.loads, default=None,
@@ -39,7 +41,8 @@ def main():
                colormap=osp.join(args.resources, 'colormap.txt'),
                textures=osp.join(args.resources, 'textures'))
     if not all(osp.exists(p) for p in res.values()):
-        res = build_resources(args.resources, seed=args.seed)
+        res = build_resources(args.resources, seed=args.seed,
+                              num_texts=args.num_texts)
     stats = render_lmdb_synthtiger(
         args.out, args.num, res, seed=args.seed, image_format=args.format,
         quality=args.quality, template_kwargs=args.template)
