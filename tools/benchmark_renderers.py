@@ -2,6 +2,7 @@
 
     OMP_NUM_THREADS=1 python tools/benchmark_renderers.py [--num 500]
         [--rounds 3] [--resources work_dirs/synthtiger_res] [--json OUT]
+        [--figure docs/figures/renderers.png]   # samples 0..9, no timing
 
 Needs the optional SynthTIGER install (requirements/synthtiger.txt); its
 resources are built from our fonts and text sampler into --resources when
@@ -16,6 +17,28 @@ from mmocr_mms.benchmarks.renderers import compare_renderers
 from mmocr_mms.benchmarks.synthtiger_engine import build_resources
 
 
+def write_figure(path, res, seed, num=10, height=32, width=160):
+    """Samples 0..num-1 of both engines, each resized to height x width
+    (the recognizer's input aspect is 32 x 128), ours left."""
+    import cv2
+    import numpy as np
+
+    from mmocr_mms.benchmarks.synthtiger_engine import (make_template,
+                                                        render_synthtiger)
+    from mmocr_mms.datasets.synth_render import WordRenderer
+    ours, tpl = WordRenderer(), make_template(res)
+    rows = []
+    for i in range(num):
+        a = ours.render(seed, i)[0]
+        b = render_synthtiger(tpl, seed, i)[0]
+        gap = np.full((height, 8, 3), 255, np.uint8)
+        rows.append(np.hstack([cv2.resize(a, (width, height)), gap,
+                               cv2.resize(b, (width, height))]))
+        rows.append(np.full((4, rows[-1].shape[1], 3), 255, np.uint8))
+    cv2.imwrite(path, np.vstack(rows[:-1]))
+    print(f'wrote {path}')
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--num', type=int, default=500)
@@ -25,6 +48,9 @@ def main():
     p.add_argument('--num-texts', type=int, default=100000,
                    help='corpus lines when the resources are built')
     p.add_argument('--json', default=None)
+    p.add_argument('--figure', default=None,
+                   help='write samples 0..9 of both engines side by side '
+                   '(ours left, SynthTIGER right) to this PNG and exit')
     args = p.parse_args()
     res = dict(fonts=osp.join(args.resources, 'fonts'),
                corpus=osp.join(args.resources, 'corpus.txt'),
@@ -33,6 +59,9 @@ def main():
     if not all(osp.exists(v) for v in res.values()):
         res = build_resources(args.resources, seed=args.seed,
                               num_texts=args.num_texts)
+    if args.figure:
+        write_figure(args.figure, res, args.seed)
+        return
     out = compare_renderers(res, num=args.num, rounds=args.rounds,
                             seed=args.seed)
     print(f'machine: {platform.processor() or platform.machine()}, '
