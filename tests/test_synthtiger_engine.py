@@ -84,3 +84,18 @@ def test_bad_arguments_name_the_argument(resources, tmp_path):
         make_template(resources, curve_prob=2)
     with pytest.raises(ValueError, match='num_texts'):
         build_resources(str(tmp_path / 'r'), num_texts=0)
+
+
+def test_renderer_benchmark_reports_both_engines(resources):
+    from mmocr_mms.benchmarks.renderers import compare_renderers
+    out = compare_renderers(resources, num=2, rounds=2, renderer=RENDERER)
+    assert len(out['rounds']) == 2
+    for row in out['rounds']:
+        assert set(row) == {'ours_wall', 'ours_cpu', 'synthtiger_wall',
+                            'synthtiger_cpu'}
+        assert all(v > 0 for v in row.values())
+    r = out['rounds']
+    expected = sorted(x['ours_cpu'] / x['synthtiger_cpu'] for x in r)
+    assert out['ratio_cpu'] == (expected[0] + expected[1]) / 2
+    with pytest.raises(ValueError, match='rounds'):
+        compare_renderers(resources, rounds=0, renderer=RENDERER)
