@@ -9,7 +9,7 @@
 # train_dataloader.dataset.data_root=... works too.)
 _base_ = ['./svtr_text-vit-mini-p8_20k-iters_str-real-synth.py']
 
-rendered_lmdb = 'work_dirs/rendered_words'
+rendered_lmdb = 'data/rendered_words'
 train_dataloader = dict(
     sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True),
     dataset=dict(
