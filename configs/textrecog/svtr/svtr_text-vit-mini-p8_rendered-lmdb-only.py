@@ -4,9 +4,10 @@
 # from two engines can be compared. Pass the corpus, the budget and no
 # pretraining on the command line, e.g.
 #   tools/train.py THIS --cfg-options model.backbone.init_cfg=None \
-#       rendered_lmdb=work_dirs/w13cmp/ours_2500 train_cfg.max_iters=600 ...
-# (`rendered_lmdb` is read when the config is built; --cfg-options
-# train_dataloader.dataset.data_root=... works too.)
+#       train_dataloader.dataset.data_root=work_dirs/w13cmp/ours_2500 \
+#       train_cfg.max_iters=600 ...
+# (a top-level `rendered_lmdb=...` override would be ignored: mmengine
+# substitutes variables before --cfg-options are applied.)
 _base_ = ['./svtr_text-vit-mini-p8_20k-iters_str-real-synth.py']
 
 rendered_lmdb = 'data/rendered_words'
