@@ -121,10 +121,21 @@ def test_span_lengths_respect_bounds_before_clipping():
 
 def test_partial_height_spans():
     t = SpanMasking(mask_ratio=0.3, span_height=(2, 4), seed=0)
+    clipped = 0
     for idx in range(100):
-        _, spans, topped = t.sample_parts(idx)
+        bits, spans, topped = t.sample_parts(idx)
+        covered = set()
         for top, left, h, w in spans:
-            assert 2 <= h <= 4 and top + h <= 8
+            # 2..4 rows, fewer only where clipped at the top/bottom border
+            assert 0 <= top and top + h <= 8 and 1 <= h <= 4
+            assert h >= 2 or top == 0 or top + h == 8
+            clipped += h < 2
+            covered |= _grid_cells((top, left, h, w))
+        top_cells = set(zip(*np.nonzero(bits_to_mask(topped, t.grid))))
+        assert covered | top_cells == set(
+            zip(*np.nonzero(bits_to_mask(bits, t.grid))))
+        assert len(covered | top_cells) == round(0.3 * 256)
+    assert clipped  # spans do hang over the border
 
 
 def _coverage(t, n):
@@ -138,6 +149,7 @@ def _coverage(t, n):
     (RandomPatchMasking(seed=11), 0.06),
     (BlockwiseMasking(seed=11), 0.12),
     (SpanMasking(seed=11), 0.12),
+    (SpanMasking(span_height=(2, 6), seed=11), 0.12),
 ])
 def test_coverage_is_close_to_uniform(transform, axis_tol):
     """Per-row and per-column masking frequency over 3000 samples stays

@@ -456,8 +456,10 @@ class SpanMasking(BaseMaskGenerator):
     With full-height spans (``span_height=None``) the target is reached with
     ``target // H`` whole columns plus one vertical run of ``target % H``
     patches in a column beside a span. With ``span_height=(lo, hi)`` each span
-    covers a random run of lo..hi rows, and the remainder is topped up with
-    neighbours of the masked region.
+    covers a random run of lo..hi rows whose top row may lie above the grid
+    (or its bottom below it), clipped at the border like blocks, so every row
+    is masked equally often; the remainder is topped up with neighbours of
+    the masked region.
 
     Args:
         mask_ratio (float): Defaults to 0.4.
@@ -546,7 +548,7 @@ class SpanMasking(BaseMaskGenerator):
         for _ in range(self.max_attempts):
             remaining = target - count
             if full:
-                height, top = gh, 0
+                height, start = gh, gh - 1
                 # Only whole columns here; clip the span to what is left.
                 max_len = remaining // gh
                 if max_len == 0:
@@ -554,19 +556,26 @@ class SpanMasking(BaseMaskGenerator):
             else:
                 lo, hi = self.span_height
                 height = lo + int(rand() * (hi - lo + 1))
-                top = int(rand() * (gh - height + 1))
+                # Clipped placement, as for blocks: the span's top row
+                # ranges over [-(height-1), H-1] and the span is clipped at
+                # the top and bottom border, so every row is covered by
+                # equally many placements (drawing the top fully inside
+                # the grid masked the edge rows half as often as the mean).
+                start = int(rand() * (gh + height - 1))
                 max_len = remaining // height
                 if remaining < self.min_span * lo:
                     break
                 if max_len == 0:
                     continue
             length = min(lengths[bisect_left(cum, rand())], max_len)
-            # Placements of a (height x length) rect; row ``top`` of them
-            # starts at index (top + height - 1) * (W + length - 1).
+            # Placements of a (height x length) rect; those with top row
+            # ``top`` start at index (top + height - 1) * (W + length - 1),
+            # so ``start`` = top + height - 1 (H - 1: the unclipped full
+            # height span).
             p_bits, p_rects = cache.get((height, length)) or \
                 self._placements(height, length)
             row = gw + length - 1
-            i = (top + height - 1) * row + int(rand() * row)
+            i = start * row + int(rand() * row)
             new = (p_bits[i] & free).bit_count()
             if 0 < new <= remaining:
                 bits |= p_bits[i]
