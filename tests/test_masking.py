@@ -186,6 +186,25 @@ def test_per_strategy_ratios_inside_multimasking():
     assert counts == {'random': round(0.6 * 256), 'span': 64}
 
 
+def test_multimasking_rejects_strategy_seeds():
+    """A strategy's own seed would be ignored (masks come from
+    MultiMasking's seed), so it is refused unless it is MultiMasking's."""
+    with pytest.raises(ValueError, match=r"SpanMasking has seed=2.*own seed"):
+        MultiMasking(seed=1, strategies=[dict(type='SpanMasking', seed=2)])
+    with pytest.raises(ValueError, match='RandomPatchMasking has seed=3'):
+        MultiMasking(seed=1, strategies=[RandomPatchMasking(seed=3)])
+    # None or MultiMasking's own seed are accepted and give the same masks
+    # as leaving the seed out
+    base = MultiMasking(seed=1, strategies=[dict(type='SpanMasking')])
+    for seed in (None, 1):
+        t = MultiMasking(seed=1, strategies=[dict(type='SpanMasking',
+                                                  seed=seed)])
+        assert t.strategies[0].seed == 1
+        assert np.array_equal(t.generate(123), base.generate(123))
+    built = MultiMasking(seed=1, strategies=[SpanMasking(seed=1)])
+    assert np.array_equal(built.generate(123), base.generate(123))
+
+
 def test_same_sample_same_mask_and_epochs_differ():
     for t in [RandomPatchMasking(seed=4), BlockwiseMasking(seed=4),
               SpanMasking(seed=4), MultiMasking(seed=4)]:
@@ -269,6 +288,8 @@ def test_bits_round_trip():
     (dict(type='MultiMasking', strategies=[
         dict(type='SpanMasking', patch_size=8)]), 'patch_size'),
     (dict(type='MultiMasking', mode='union'), 'mask_ratio'),
+    (dict(type='MultiMasking', seed=1, strategies=[
+        dict(type='SpanMasking', seed=2)]), 'seed=2'),
     (dict(type='MultiMasking', mode='both'), 'mode'),
 ])
 def test_invalid_arguments_raise_value_error(cfg, arg):

@@ -626,9 +626,14 @@ class MultiMasking(BaseMaskGenerator):
 
     Args:
         strategies (list[dict]): Configs of mask transforms (registered
-            ``BaseMaskGenerator`` subclasses). ``input_size``,
-            ``patch_size`` and ``seed`` are filled in from this transform
-            and must agree when given.
+            ``BaseMaskGenerator`` subclasses). ``input_size`` and
+            ``patch_size`` are filled in from this transform and must agree
+            when given. A strategy has no seed of its own here: its masks
+            are drawn from this transform's ``seed`` (per-sample key hashed
+            with the strategy's salt), so a strategy ``seed`` other than
+            ``None`` or this transform's seed raises ``ValueError`` (it
+            would be ignored); the same holds for built transforms passed
+            instead of configs.
         probs (list[float], optional): One probability per strategy, >= 0,
             summing to 1. Defaults to uniform.
         mode (str): ``'sample'`` or ``'union'``.
@@ -708,7 +713,9 @@ class MultiMasking(BaseMaskGenerator):
                         f'strategies: {cfg["type"]} has {name}={cfg[name]} '
                         f'but MultiMasking has {name}={value}')
                 cfg[name] = value
-            cfg.setdefault('seed', self.seed)
+            if cfg.get('seed') not in (None, self.seed):
+                raise ValueError(self._seed_error(cfg['type'], cfg['seed']))
+            cfg['seed'] = self.seed
             strategy = TRANSFORMS.build(cfg)
         if not isinstance(strategy, BaseMaskGenerator) or isinstance(
                 strategy, MultiMasking):
@@ -718,7 +725,17 @@ class MultiMasking(BaseMaskGenerator):
         if strategy.grid != self.grid:
             raise ValueError(f'strategies: {type(strategy).__name__} uses '
                              f'grid {strategy.grid}, expected {self.grid}')
+        if strategy.seed != self.seed:
+            raise ValueError(
+                self._seed_error(type(strategy).__name__, strategy.seed))
         return strategy
+
+    def _seed_error(self, name: str, seed) -> str:
+        return (f'strategies: {name} has seed={seed!r}, but inside '
+                'MultiMasking every strategy draws its masks from '
+                f"MultiMasking's own seed ({self.seed}); a strategy's seed "
+                'would be ignored. Set seed on MultiMasking only (or leave '
+                "the strategy's seed out)")
 
     def set_epoch(self, epoch: int) -> None:
         super().set_epoch(epoch)
