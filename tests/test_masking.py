@@ -70,6 +70,11 @@ def test_blockwise_is_union_of_rectangles_within_bounds(idx, ratio, bounds):
         assert 0 <= top and top + h <= 8 and 0 <= left and left + w <= 32
         # a clipped placement: never larger than the largest allowed shape
         assert h * w <= hi
+        # the bounds hold before clipping: a rectangle outside them was
+        # clipped, so it touches the border
+        if h * w < lo or not (min_aspect - 1e-9 <= h / w
+                              <= 1 / min_aspect + 1e-9):
+            assert top == 0 or left == 0 or top + h == 8 or left + w == 32
         covered |= _grid_cells(rect)
     top_cells = set(zip(*np.nonzero(bits_to_mask(topped, t.grid))))
     assert covered | top_cells == set(zip(*np.nonzero(mask)))

@@ -324,13 +324,22 @@ class BlockwiseMasking(BaseMaskGenerator):
     sample is bounded (mmpretrain's ``BEiTMaskGenerator`` can loop without
     bound on a rectangular grid).
 
+    The area and aspect bounds hold for the rectangle *drawn*, before it is
+    clipped at the border: a clipped rectangle can be smaller than
+    ``min_num_patches`` or leave the aspect bounds. With the defaults (3000
+    samples) 48% of the accepted rectangles are clipped, 15% end with fewer
+    than ``min_num_patches`` patches and 7% outside the aspect bounds.
+
     Args:
         mask_ratio (float): Defaults to 0.5 (block masking needs lower ratios
             than random masking, LMIM).
-        min_num_patches (int): Smallest rectangle area. Defaults to 4.
-        max_num_patches (int, optional): Largest area. Defaults to 16.
-        min_aspect (float): Smallest h/w. Defaults to 0.3.
-        max_aspect (float, optional): Largest h/w; defaults to 1/min_aspect.
+        min_num_patches (int): Smallest rectangle area, before clipping at
+            the border. Defaults to 4.
+        max_num_patches (int, optional): Largest area (before clipping, so
+            also the largest masked rectangle). Defaults to 16.
+        min_aspect (float): Smallest h/w, before clipping. Defaults to 0.3.
+        max_aspect (float, optional): Largest h/w, before clipping; defaults
+            to 1/min_aspect.
         max_attempts (int, optional): Cap on rectangles drawn per sample;
             defaults to ``20 * ceil(target / min_num_patches) + 50``.
         Others as :class:`BaseMaskGenerator`.
@@ -463,8 +472,14 @@ class SpanMasking(BaseMaskGenerator):
 
     Args:
         mask_ratio (float): Defaults to 0.4.
-        min_span (int): Shortest span in columns. Defaults to 2.
-        max_span (int): Longest span in columns. Defaults to 8.
+        min_span (int): Shortest span in columns, before clipping at the
+            ends of the word (and before the cap to what is left to mask,
+            when fewer than ``min_span`` whole columns are left): with the
+            defaults (3000 samples) 11% of the accepted spans are clipped at
+            an end and 13% end shorter than ``min_span`` (8.5% capped by
+            what was left, 4.6% clipped). Defaults to 2.
+        max_span (int): Longest span in columns (before clipping, so also
+            the longest masked span). Defaults to 8.
         distribution (str): ``'geometric'`` or ``'uniform'``.
         p (float): Geometric parameter in (0, 1]. Defaults to 0.3.
         span_height (tuple[int, int], optional): Rows covered by a span;
