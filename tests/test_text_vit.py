@@ -1,4 +1,5 @@
 """TextViT encoder, its layers and the rectangular sin-cos position table."""
+import logging
 import math
 
 import pytest
@@ -377,6 +378,53 @@ def test_load_uses_pos_grid_and_fixed_table_is_kept():
     # torch's own load_state_dict path behaves the same.
     fixed.load_state_dict(src.state_dict())
     assert torch.equal(fixed.pos_embed, table)
+
+
+def _log_records(fn, level='INFO'):
+    """Records (level name, message) that ``fn()`` logs through mmengine's
+    current logger."""
+    import unittest
+
+    from mmengine.logging import MMLogger
+    logger = MMLogger.get_current_instance()
+    with unittest.TestCase().assertLogs(logger, level=level) as cm:
+        fn()
+        logger.log(logging.getLevelName(level), 'end of capture')
+    return [(r.levelname, r.getMessage()) for r in cm.records[:-1]]
+
+
+def test_dropped_learned_pos_embed_is_a_warning():
+    torch.manual_seed(0)
+    learned = _vit(learnable_pos_embed=True)
+    with torch.no_grad():
+        learned.pos_embed.add_(torch.randn_like(learned.pos_embed))
+    fixed = _vit()
+    table = fixed.pos_embed.detach().clone()
+    logs = _log_records(lambda: fixed.load_state_dict(learned.state_dict()))
+    pe_logs = [(lv, m) for lv, m in logs if m.startswith('pos_embed')]
+    assert len(pe_logs) == 1 and pe_logs[0][0] == 'WARNING', logs
+    assert 'DROPPED' in pe_logs[0][1]
+    assert torch.equal(fixed.pos_embed, table)
+
+    # another grid's sin-cos table (fp16 copy, as in a half checkpoint):
+    # nothing learned is lost, so INFO only
+    other = _vit(img_size=(16, 64)).state_dict()
+    other['pos_embed'] = other['pos_embed'].half()
+    del other['pos_grid']  # grid guessed from the token count (4 x 16)
+    logs = _log_records(lambda: fixed.load_state_dict(other))
+    pe_logs = [(lv, m) for lv, m in logs if m.startswith('pos_embed')]
+    assert pe_logs and {lv for lv, _ in pe_logs} == {'INFO'}, logs
+    assert 'sin-cos table of grid (4, 16)' in pe_logs[0][1]
+    assert torch.equal(fixed.pos_embed, table)
+
+    # a learnable model without cls drops a timm checkpoint's learned cls
+    # row: a warning too
+    src = _vit(learnable_pos_embed=True, with_cls_token=True,
+               img_size=(32, 96))
+    dst = _vit(learnable_pos_embed=True)
+    logs = _log_records(lambda: load_backbone_weights(
+        dst, _timm_mae_checkpoint(src)), level='WARNING')
+    assert any('cls row is dropped' in m for lv, m in logs), logs
 
 
 def test_load_zero_match_raises_and_extract_keys(tmp_path):

@@ -50,7 +50,8 @@ class TextViT(BaseModule):
         learnable_pos_embed: Whether ``pos_embed`` (initialised as the 2D
             sin-cos table) is trained. When False the table is fixed and a
             checkpoint's ``pos_embed`` is always ignored on load (the
-            deterministic table of *this* model is kept), see
+            deterministic table of *this* model is kept; a learned table
+            dropped this way is logged as a WARNING), see
             :meth:`_load_from_state_dict`.
         out_type: 'featmap' -> (N, C, gh, gw); 'sequence' -> (N, L, C) patch
             tokens (cls token dropped); 'cls' -> (N, C) class token (needs
@@ -436,13 +437,16 @@ class TextViT(BaseModule):
           this model's table); the checkpoint's value only tells the source
           grid. Absent entries (timm checkpoints) are not reported missing.
         * fixed (non-learnable) ``pos_embed``: the model keeps its own
-          sin-cos table whatever the checkpoint holds (logged at INFO when
-          they differ); absent entries are not reported missing.
+          sin-cos table whatever the checkpoint holds; when they differ this
+          is logged at INFO if the checkpoint's table is the sin-cos table
+          of another grid, and as a WARNING if it is anything else (a
+          learned table, which is dropped). Absent entries are not reported
+          missing.
         * learnable ``pos_embed``: when the checkpoint's grid (from its
           ``pos_grid``, else :func:`infer_grid` on its token count) or its
           cls row differs from this model's, the grid part is resized
-          bicubically and the cls row dropped (model without cls) or
-          zero-filled (checkpoint without cls).
+          bicubically and the cls row dropped (model without cls; a
+          WARNING) or zero-filled (checkpoint without cls).
         """
         self._adapt_pos_embed(state_dict, prefix)
         super()._load_from_state_dict(state_dict, prefix, local_metadata,
@@ -459,11 +463,25 @@ class TextViT(BaseModule):
             if src is not None and (src.shape != ours.shape
                                     or not torch.allclose(
                                         src.to(ours), ours, atol=1e-5)):
-                print_log(
-                    f'{pe_key}: checkpoint table {tuple(src.shape)} ignored, '
-                    f'keeping the fixed sin-cos table of grid {self._grid} '
-                    f'(learnable_pos_embed=False)',
-                    logger='current')
+                src_layout = self._sincos_layout(src, src_grid_t, prefix,
+                                                 state_dict)
+                if src_layout is not None:
+                    # another grid's sin-cos table: nothing learned is lost
+                    print_log(
+                        f'{pe_key}: the checkpoint\'s sin-cos table of grid '
+                        f'{src_layout[0]} (+{src_layout[1]} cls) replaced by '
+                        f'the fixed sin-cos table of grid {self._grid} '
+                        '(learnable_pos_embed=False)',
+                        logger='current', level=logging.INFO)
+                else:
+                    print_log(
+                        f'{pe_key}: the checkpoint\'s table '
+                        f'{tuple(src.shape)} is not a sin-cos table (a '
+                        'learned position embedding) and is DROPPED: this '
+                        'model keeps its fixed sin-cos table of grid '
+                        f'{self._grid} (learnable_pos_embed=False). Set '
+                        'learnable_pos_embed=True to load (and resize) it.',
+                        logger='current', level=logging.WARNING)
             state_dict[pe_key] = ours.clone()
             return
         if src is None or not torch.is_tensor(src) or src.dim() != 3 or \
@@ -480,12 +498,13 @@ class TextViT(BaseModule):
                 src_grid, src_extra = self._guess_src_layout(
                     num_src, has_cls=prefix + 'cls_token' in state_dict)
         except ValueError as err:
-            print_log(f'{pe_key}: cannot resize ({err})', logger='current')
+            print_log(f'{pe_key}: cannot resize ({err})', logger='current',
+                      level=logging.WARNING)
             return
         if src_extra not in (0, 1):
             print_log(f'{pe_key}: {num_src} tokens do not fit grid '
                       f'{src_grid} (+0/1 cls); not resized',
-                      logger='current')
+                      logger='current', level=logging.WARNING)
             return
         if src_grid == self._grid and src_extra == self.num_extra_tokens:
             return
@@ -498,10 +517,42 @@ class TextViT(BaseModule):
             parts.insert(0, src[:, :1] if src_extra else
                          src.new_zeros(1, 1, src.shape[-1]))
         state_dict[pe_key] = torch.cat(parts, dim=1)
+        dropped = src_extra > self.num_extra_tokens
         print_log(
             f'{pe_key}: resized from grid {src_grid} (+{src_extra} cls) to '
-            f'{self._grid} (+{self.num_extra_tokens} cls)',
-            logger='current')
+            f'{self._grid} (+{self.num_extra_tokens} cls)' +
+            ("; the checkpoint's learned cls row is dropped (this model "
+             'has no cls token)' if dropped else ''),
+            logger='current',
+            level=logging.WARNING if dropped else logging.INFO)
+
+    def _sincos_layout(self, src: torch.Tensor,
+                       src_grid_t: Optional[torch.Tensor], prefix: str,
+                       state_dict: dict) -> Optional[Tuple[Tuple[int, int],
+                                                          int]]:
+        """(grid, num_extra) when a checkpoint's ``pos_embed`` (1, L, C) is
+        the fixed sin-cos table of its own grid (from its ``pos_grid``, else
+        guessed), None when it is anything else (a learned table). Compared
+        with atol 1e-3, which fp16 copies of the table pass."""
+        if not torch.is_tensor(src) or src.dim() != 3 or src.shape[0] != 1 \
+                or src.shape[-1] % 4:
+            return None
+        num_src = src.shape[1]
+        try:
+            if src_grid_t is not None:
+                grid = tuple(int(v) for v in src_grid_t.flatten()[:2])
+                extra = num_src - grid[0] * grid[1]
+            else:
+                grid, extra = self._guess_src_layout(
+                    num_src, has_cls=prefix + 'cls_token' in state_dict)
+        except ValueError:
+            return None
+        if extra not in (0, 1):
+            return None
+        table = sincos_pos_embed_2d(src.shape[-1], grid, bool(extra))
+        if torch.allclose(src[0].float(), table, atol=1e-3):
+            return grid, extra
+        return None
 
     def _guess_src_layout(self, num_tokens: int,
                           has_cls: bool) -> Tuple[Tuple[int, int], int]:
