@@ -165,6 +165,35 @@ def test_presets_param_counts():
         TextViT(arch='huge-ish')
 
 
+def test_default_init_follows_mae():
+    """MAE's initialize_weights: Linear (qkv included) and the flattened
+    patch projection xavier-uniform, i.e. U(-b, b) with b = sqrt(6 / (fan_in
+    + fan_out)); biases 0, LayerNorm 1/0, cls token N(0, 0.02)."""
+    torch.manual_seed(0)
+    model = _vit(arch=dict(embed_dims=64, num_layers=2, num_heads=2),
+                 with_cls_token=True)
+    weights = [(n, m.weight, m.bias) for n, m in model.named_modules()
+               if isinstance(m, torch.nn.Linear)]
+    assert {n.rpartition('.')[2] for n, _, _ in weights} == {
+        'qkv', 'proj', 'fc1', 'fc2'}
+    proj = model.patch_embed.proj
+    weights.append(('patch_embed.proj', proj.weight.flatten(1), proj.bias))
+    for name, w, b in weights:
+        bound = math.sqrt(6 / (w.shape[0] + w.shape[1]))
+        # uniform on [-b, b]: max |w| reaches b within a few %, std b/sqrt(3)
+        assert w.abs().max() <= bound, name
+        assert w.abs().max() > 0.97 * bound, name
+        assert w.std().item() == pytest.approx(bound / math.sqrt(3),
+                                               rel=0.05), name
+        assert torch.all(b == 0), name
+    for m in model.modules():
+        if isinstance(m, torch.nn.LayerNorm):
+            assert torch.all(m.weight == 1) and torch.all(m.bias == 0)
+    assert model.cls_token.std().item() == pytest.approx(0.02, rel=0.3)
+    assert torch.equal(model.pos_embed[0],
+                       sincos_pos_embed_2d(64, (8, 32), cls_token=True))
+
+
 def test_registry_build():
     model = MODELS.build(dict(type='TextViT', arch=TINY))
     assert isinstance(model, TextViT)

@@ -252,14 +252,16 @@ class TextViT(BaseModule):
         return self
 
     def init_weights(self) -> None:
-        """MAE-style init, then ``init_cfg`` (e.g. a Pretrained checkpoint).
+        """MAE's init, then ``init_cfg`` (e.g. a Pretrained checkpoint).
 
         Without ``init_cfg`` (or with only Pretrained entries, which then
-        overwrite it): Linear weights trunc-normal(std=0.02) with zero bias,
+        overwrite it) the encoder is initialised as MAE's
+        ``MaskedAutoencoderViT.initialize_weights`` does: every Linear weight
+        (the fused qkv projection included) xavier-uniform with zero bias,
         LayerNorm 1/0, ``patch_embed.proj`` xavier-uniform on its flattened
-        (C, in_ch*p*p) weight with zero bias, cls token normal(std=0.02);
-        ``pos_embed`` keeps its sin-cos initialisation. Other init_cfg types
-        replace this default entirely.
+        (C, in_ch*p*p) view (MAE treats it like a Linear layer) with zero
+        bias, cls token normal(std=0.02); ``pos_embed`` keeps its sin-cos
+        table. Other init_cfg types replace this default entirely.
 
         A single ``dict(type='Pretrained', checkpoint=..., prefix=...)`` is
         loaded with :func:`load_backbone_weights`: a checkpoint of which no
@@ -286,9 +288,10 @@ class TextViT(BaseModule):
         super().init_weights()
 
     def _default_init(self) -> None:
+        """MAE's weight init (see :meth:`init_weights`)."""
         for m in self.modules():
             if isinstance(m, nn.Linear):
-                nn.init.trunc_normal_(m.weight, std=.02)
+                nn.init.xavier_uniform_(m.weight)
                 if m.bias is not None:
                     nn.init.zeros_(m.bias)
             elif isinstance(m, nn.LayerNorm):
