@@ -315,4 +315,24 @@ def test_visualize_masks_tool(tmp_path):
                        timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     grid = cv2.imread(str(out))
-    assert grid.shape[1] >= 4 * 128  # word + three strategies
+    # layout of make_grid at scale 1: an 18 px title line, then per word a
+    # row of 32 x 128 tiles, each followed by a 4 px gap
+    assert grid.shape == (18 + 2 * (32 + 4), 4 * (128 + 4), 3)
+    from mmocr_mms.visualization import word_images
+    words = word_images(2, (32, 128), None, seed=0)
+    strategies = [RandomPatchMasking(seed=0), BlockwiseMasking(seed=0),
+                  SpanMasking(seed=0)]
+    for i, word in enumerate(words):
+        y = 18 + i * 36
+
+        def tile(j):
+            return grid[y:y + 32, j * 132:j * 132 + 128]
+
+        assert np.array_equal(tile(0), word)
+        for j, t in enumerate(strategies, 1):
+            mask = t.transform({'sample_idx': i})['mask']
+            big = np.kron(mask, np.ones((4, 4), int)).astype(bool)
+            # masked patches are the overlay grey, the rest is the word
+            assert np.all(tile(j)[big] == 128), (i, j)
+            assert np.array_equal(tile(j)[~big], word[~big]), (i, j)
+            assert big.sum() == 16 * t.num_masked

@@ -24,33 +24,37 @@ def _vit(**kwargs) -> TextViT:
     return model.eval()
 
 
-def _expected_code(pos: int, i: int, dim: int) -> float:
-    """Channel i of the 1D sin-cos code of width dim, by hand."""
-    half = dim // 2
-    j = i % half
-    omega = 1.0 / 10000**(j / half)
-    return math.sin(pos * omega) if i < half else math.cos(pos * omega)
-
-
 # --------------------------------------------------------------------- #
 # position embedding
 # --------------------------------------------------------------------- #
-def test_sincos_matches_formula_on_8x32():
-    dim, (gh, gw) = 64, (8, 32)
-    pe = sincos_pos_embed_2d(dim, (gh, gw))
+@pytest.mark.parametrize('grid,dim', [((8, 32), 64), ((14, 14), 768),
+                                      ((4, 16), 32), ((8, 40), 384)])
+def test_sincos_matches_mmpretrain_reference(grid, dim):
+    """Reference: mmpretrain's ``build_2d_sincos_position_embedding`` (the
+    table of its MAE). It orders the tokens column-major (token ``c * gh +
+    r``, a transpose of MAE's row-major order on square grids), with the
+    same channels: sin / cos of the column, then sin / cos of the row, and
+    the same frequencies 1 / 10000 ** (i / (C / 4)). Transposed to
+    row-major it must equal our table, which follows MAE's order."""
+    from mmpretrain.models.utils import build_2d_sincos_position_embedding
+    gh, gw = grid
+    ref = build_2d_sincos_position_embedding(grid, dim, cls_token=True)[0]
+    ref_grid = ref[1:].reshape(gw, gh, dim).transpose(0, 1).reshape(-1, dim)
+    pe = sincos_pos_embed_2d(dim, grid)
     assert pe.shape == (gh * gw, dim) and pe.dtype == torch.float32
-    half = dim // 2
-    for r, c in [(0, 0), (0, 16), (1, 0), (3, 7), (7, 31), (5, 20)]:
-        row = pe[r * gw + c]
-        for ch in [0, 1, 5, 15, 16, 17, 31, 32, 40, 48, 63]:
-            if ch < half:  # first half: column index
-                want = _expected_code(c, ch, half)
-            else:  # second half: row index
-                want = _expected_code(r, ch - half, half)
-            assert row[ch].item() == pytest.approx(want, abs=1e-6), (r, c, ch)
-    with_cls = sincos_pos_embed_2d(dim, (gh, gw), cls_token=True)
-    assert with_cls.shape == (gh * gw + 1, dim)
-    assert torch.all(with_cls[0] == 0) and torch.equal(with_cls[1:], pe)
+    # float32 reference: sin/cos of angles up to ~40 differ by ~1e-6
+    torch.testing.assert_close(pe, ref_grid, atol=2e-5, rtol=0)
+    with_cls = sincos_pos_embed_2d(dim, grid, cls_token=True)
+    assert torch.all(with_cls[0] == 0) and torch.equal(with_cls[0], ref[0])
+    assert torch.equal(with_cls[1:], pe)
+    # known values: channel 0 is sin(column), channel C/4 cos(column),
+    # channel C/2 sin(row) (frequency 1 in all three)
+    q = dim // 4
+    r, c = gh - 1, gw - 1
+    assert pe[r * gw + c, 0].item() == pytest.approx(math.sin(c), abs=1e-6)
+    assert pe[r * gw + c, q].item() == pytest.approx(math.cos(c), abs=1e-6)
+    assert pe[r * gw + c, 2 * q].item() == pytest.approx(math.sin(r),
+                                                         abs=1e-6)
 
 
 def test_sincos_rectangular_differs_from_square():
