@@ -55,7 +55,7 @@ class BlockwiseMasking(BaseMaskGenerator):
 
     Rectangles of ``min_num_patches``..``max_num_patches`` patches with
     aspect ratio h/w in [``min_aspect``, ``max_aspect``] are placed at random
-    (clipped at the border, see module doc) until the target count; a
+    (clipped at the border, see the package doc) until the target count; a
     rectangle that would overshoot is rejected; the remainder (fewer patches
     than the smallest rectangle) is topped up with neighbours of the masked
     region. At most ``max_attempts`` rectangles are drawn, so the work per
