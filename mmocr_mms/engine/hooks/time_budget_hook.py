@@ -23,8 +23,9 @@ class TrainTimeBudgetHook(Hook):
     before ``deadline - reserve_s`` (longer or shorter than configured),
     and moves the end of every parameter scheduler that ended with the old
     schedule (``end`` and a cosine's ``T_max``) to the new end, so the
-    learning rate still anneals to its minimum on the last iteration and
-    the last checkpoint (``CheckpointHook(save_last=True)``) is written.
+    learning rate anneals as in a schedule configured with the fitted
+    length, and the last checkpoint (``CheckpointHook(save_last=True)``)
+    is written.
     At each fraction ``recheck`` of the new schedule the estimate is
     refreshed with all iterations timed so far. A scheduler that has
     started continues smoothly (mmengine's schedulers are chainable: the
