@@ -76,7 +76,7 @@ def parse_args(argv=None):
     p.add_argument('--device', default='cuda', choices=('cuda', 'cpu'))
     p.add_argument('--small', action='store_true',
                    help='dry run: batches of 8, one loader worker, 2 render '
-                   'processes, pretraining epochs of 60 crops, 40 test crops '
+                   'processes, pretraining epochs of 30 crops, 40 test crops '
                    'per benchmark')
     p.add_argument('--render-workers', type=int, default=None,
                    help='default: cores - 1 - pretraining loader workers')
@@ -171,6 +171,7 @@ def render_main(argv):
     p.add_argument('--deadline', type=float, required=True)
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--num', type=int, default=10_000_000)
+    p.add_argument('--chunk', type=int, default=256)
     a = p.parse_args(argv)
     sys.path.insert(0, REPO)
     from mmocr_mms.datasets.render_corpus import render_lmdb
@@ -199,7 +200,7 @@ def render_main(argv):
     try:
         stats = render_lmdb(a.lmdb, a.num, seed=a.seed,
                             renderer=dict(fonts=fonts, lexicon=words),
-                            workers=a.workers, chunk=256, progress=False,
+                            workers=a.workers, chunk=a.chunk, progress=False,
                             on_chunk=on_chunk)
     except Deadline:
         stats = dict(total=state['n'])
@@ -298,13 +299,14 @@ def main(argv=None):
     # -- render + pretrain, side by side ------------------------------------
     render = start([py, __file__, 'render', lmdb, '--pack', pack,
                     '--workers', str(s['render_workers']), '--deadline',
-                    str(deadlines['pretrain']), '--seed', str(args.seed)],
+                    str(deadlines['pretrain']), '--seed', str(args.seed),
+                    '--chunk', '32' if args.small else '256'],
                    osp.join(out, 'render.log'), env)
     pre_opts = []
-    if args.small:  # epochs of a few iterations: 2 crops per split and copy
+    if args.small:  # epochs of 4 iterations: 1 crop per split and copy
         from mmengine.config import Config
         copies = Config.fromfile(osp.join(REPO, PRETRAIN_CONFIG)).mask_copies
-        pre_opts = [f'train_dataloader.dataset.datasets.{k}.dataset.indices=2'
+        pre_opts = [f'train_dataloader.dataset.datasets.{k}.dataset.indices=1'
                     for k in range(copies)]
     pretrain = start([
         py, 'tools/train.py', PRETRAIN_CONFIG, '--work-dir', pre_dir, *amp,

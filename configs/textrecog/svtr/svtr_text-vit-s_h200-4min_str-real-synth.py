@@ -53,8 +53,12 @@ train_dataloader = dict(
             dict(type='LabelledLMDBDataset', data_root='data/rendered_words',
                  pipeline=_base_.synth_train_pipeline),
         ]))
-val_dataloader = dict(num_workers=8, batch_size=512)
-test_dataloader = val_dataloader
+# No validation during the run (the recipe evaluates at the end); the test
+# pipeline stays for tools/eval_benchmarks.py and the recipe's evaluation.
+val_dataloader = None
+val_cfg = None
+val_evaluator = None
+test_dataloader = dict(num_workers=8, batch_size=512)
 
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 param_scheduler = [
