@@ -20,7 +20,7 @@
 # evaluate logs. Checkpoints and the rendered LMDB: WORK (default
 # /tmp/reading_gpu).
 #
-# Dry run on a CPU: SMALL=1 DEVICE=cpu BUDGET=420 bash tools/recipes/reading_gpu.sh OUT
+# Dry run on a CPU: SMALL=1 DEVICE=cpu BUDGET=1080 bash tools/recipes/reading_gpu.sh OUT
 set -uo pipefail
 T0=$(date +%s.%N)
 cd "$(dirname "$0")/../.."
