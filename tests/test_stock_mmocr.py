@@ -1,11 +1,15 @@
 """A stock MMOCR recognizer config (inherited with `mmocr::`) builds and
 computes a loss on batches from our datasets, on mmcv-lite."""
 import math
+import os.path as osp
+import re
 
+import pytest
 import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmocr.registry import DATASETS, MODELS
+from mmocr.structures import TextRecogDataSample
 
 
 def _crnn_cfg(tmp_path):
@@ -50,3 +54,53 @@ def test_stock_crnn_on_real_tsv(tmp_path, str_real_root):
                              pipeline=cfg.train_pipeline))
     loss = _loss_on(cfg, ds)
     assert math.isfinite(loss) and loss > 0
+
+
+README = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'README.md')
+
+
+def _readme_backbone_snippet() -> str:
+    """The config snippet of the README's 'Using the weights in any MMOCR
+    config' section."""
+    with open(README, encoding='utf-8') as f:
+        text = f.read()
+    start = text.index('Then, in a config that inherits a stock MMOCR')
+    m = re.compile(r'```python\n(.*?)```', re.S).search(text, start)
+    return m.group(1)
+
+
+@pytest.mark.parametrize('base', [
+    'mmocr::textrecog/nrtr/nrtr_modality-transform_6e_st_mj.py',
+    'mmocr::textrecog/svtr/svtr-tiny_20e_st_mj.py',
+])
+def test_readme_backbone_swap_normalises_like_pretraining(tmp_path, base):
+    """The README snippet on a stock base whose preprocessor differs from
+    pretraining's (SVTR: 127.5 / 127.5) or matches it in BGR order (NRTR)
+    must give exactly MMS's normalisation."""
+    snippet = _readme_backbone_snippet()
+    assert snippet.startswith('_base_ = [')
+    path = tmp_path / 'swap.py'
+    path.write_text(re.sub(r"^_base_ = \[.*?\]", f"_base_ = ['{base}']",
+                           snippet, flags=re.M))
+    cfg = Config.fromfile(str(path))
+    assert cfg.model.backbone.type == 'TextViT'
+    pre = MODELS.build(cfg.model.data_preprocessor)
+    mms_pre = MODELS.build(dict(
+        type='MMS',
+        backbone=dict(type='TextViT', arch=dict(
+            embed_dims=32, num_layers=1, num_heads=2, mlp_ratio=2)),
+        decoder=dict(type='MIMPixelDecoder', embed_dims=32, num_layers=1,
+                     num_heads=2, mlp_ratio=2))).data_preprocessor
+    # one BGR pixel (b, g, r) = (10, 100, 200), as an image is loaded
+    img = torch.tensor([10, 100, 200], dtype=torch.uint8).view(3, 1, 1)
+    img = img.expand(3, 4, 4).contiguous()
+    sample = TextRecogDataSample(metainfo=dict(valid_ratio=1.0,
+                                               img_shape=(4, 4)))
+    batch = dict(inputs=[img], data_samples=[sample])
+    out = pre(batch)['inputs'][0, :, 0, 0]
+    expected = torch.tensor([(200 - 123.675) / 58.395,
+                             (100 - 116.28) / 57.12,
+                             (10 - 103.53) / 57.375])
+    torch.testing.assert_close(out, expected)
+    torch.testing.assert_close(mms_pre(batch)['inputs'][0, :, 0, 0],
+                               expected)
