@@ -18,9 +18,18 @@ def _crnn_cfg(tmp_path):
     return Config.fromfile(str(path))
 
 
-def _loss_on(cfg, dataset):
+WORDS = ['cat', 'dog', 'sun', 'pen', 'ship', 'mole']
+
+
+def _loss_on(cfg, dataset, zero_classifier=False):
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
+    if zero_classifier:
+        last = [m for m in model.decoder.modules()
+                if isinstance(m, torch.nn.Linear)][-1]
+        assert last.out_features == model.decoder.dictionary.num_classes
+        torch.nn.init.zeros_(last.weight)
+        torch.nn.init.zeros_(last.bias)
     batch = pseudo_collate([dataset[i] for i in range(4)])
     data = model.data_preprocessor(batch, training=True)
     losses = model(**data, mode='loss')
@@ -41,10 +50,26 @@ def test_stock_crnn_on_synthetic_words(tmp_path):
     cfg.model.backbone.input_channels = 3
     cfg.model.data_preprocessor.mean = [127, 127, 127]
     cfg.model.data_preprocessor.std = [127, 127, 127]
-    ds = DATASETS.build(dict(type='SynthWordDataset', num_samples=8,
-                             labelled=True, pipeline=pipeline))
+    # words without a repeated neighbouring letter (see below)
+    ds = DATASETS.build(dict(
+        type='SynthWordDataset', num_samples=8, labelled=True,
+        renderer=dict(lexicon=WORDS, random_word_prob=0.0),
+        pipeline=pipeline))
     loss = _loss_on(cfg, ds)
     assert math.isfinite(loss) and loss > 0
+
+    # Known value: with the last classifier zeroed every frame is uniform
+    # over the K classes, so a label of L letters (no letter repeated next
+    # to itself) has C(T + L, 2L) CTC alignments of probability K^-T each.
+    # MMOCR's CTC loss averages NLL / L over the batch.
+    # (the loss lower-cases labels: letter_case='lower')
+    texts = [ds[i]['data_samples'].gt_text.item.lower() for i in range(4)]
+    assert set(texts) <= set(WORDS)
+    loss = _loss_on(cfg, ds, zero_classifier=True)
+    k, t = 37, 26  # 36 characters + blank; MiniVGG: 100 px -> 26 frames
+    expected = sum((t * math.log(k) - math.log(math.comb(t + n, 2 * n))) / n
+                   for n in map(len, texts)) / len(texts)
+    assert loss == pytest.approx(expected, rel=1e-5)
 
 
 def test_stock_crnn_on_real_tsv(tmp_path, str_real_root):
