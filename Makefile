@@ -25,7 +25,7 @@ force-install:
 	if $(PYTHON) -c "import importlib.metadata as m, sys; sys.exit(0 if m.version('mmcv').startswith('2.0.') else 1)" 2>/dev/null; then \
 	  echo ">> compiled mmcv found, not installing mmcv-lite"; MMCV_REQ=""; fi; \
 	$(PIP) install -c requirements/constraints.txt -r requirements/runtime.txt \
-	  -r requirements/tests.txt -r requirements/benchmark.txt $$MMCV_REQ
+	  -r requirements/tests.txt -r requirements/benchmark.txt -r requirements/deploy.txt $$MMCV_REQ
 	$(PIP) install --no-deps -c requirements/constraints.txt -r requirements/fonts.txt
 	$(PIP) install --no-deps --no-build-isolation -e .
 	@$(PYTHON) tools/misc/check_install.py

@@ -4,7 +4,7 @@ Checks, without importing torch (so it takes well under a second):
 * every package pinned in requirements/constraints.txt is installed at that
   version (a compiled ``mmcv`` 2.0.x counts for ``mmcv-lite``);
 * every package that `make install` installs (requirements/runtime.txt,
-  tests.txt, benchmark.txt, lite.txt, fonts.txt) is pinned there, so none escapes the
+  tests.txt, benchmark.txt, lite.txt, fonts.txt, deploy.txt) is pinned there, so none escapes the
   check;
 * ``mmocr_mms`` imports from this checkout.
 Prints what is missing and exits 1 otherwise.
@@ -18,7 +18,7 @@ import sys
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 #: the requirement files `make force-install` installs
 INSTALLED_FILES = ('runtime.txt', 'tests.txt', 'benchmark.txt', 'lite.txt',
-                   'fonts.txt')
+                   'fonts.txt', 'deploy.txt')
 
 
 def pinned(path):
