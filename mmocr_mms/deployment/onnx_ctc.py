@@ -24,6 +24,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..apis.crop_reader import CropReader
+
 __all__ = [
     'CTCExportModule', 'export_ctc_onnx', 'ONNXCTCRecognizer',
     'build_postprocessor', 'compare_with_pytorch'
@@ -146,7 +148,7 @@ def build_postprocessor(cfg) -> nn.Module:
     return MODELS.build(post)
 
 
-class ONNXCTCRecognizer:
+class ONNXCTCRecognizer(CropReader):
     """An exported CTC recognizer run by onnxruntime, with the PyTorch
     model's test pipeline and postprocessor.
 
@@ -158,6 +160,8 @@ class ONNXCTCRecognizer:
         providers: onnxruntime execution providers (default CPU).
         cfg_options: Config overrides.
 
+    The pipeline and ``readtext`` come from
+    :class:`~mmocr_mms.apis.crop_reader.CropReader`.
     ``test_step(data_batch)`` mirrors MMOCR's ``BaseModel.test_step`` (the
     batch of a test dataloader: ``inputs`` list of (3, H, W) uint8 tensors,
     ``data_samples``) and returns the data samples with ``pred_text``, so
@@ -194,23 +198,6 @@ class ONNXCTCRecognizer:
         self.session = ort.InferenceSession(
             onnx_file, opts,
             providers=list(providers or ['CPUExecutionProvider']))
-        self._pipeline = None
-
-    @property
-    def pipeline(self):
-        """The config's test pipeline without annotation loading (input:
-        ``dict(img_path=...)`` or ``dict(img=array)``)."""
-        if self._pipeline is None:
-            from mmengine.dataset import Compose
-
-            from ..apis import leaf_dataset_cfg
-            ds = leaf_dataset_cfg(self.cfg.test_dataloader.dataset)
-            pipe = [copy.deepcopy(t) for t in ds['pipeline']
-                    if t['type'] != 'LoadOCRAnnotations']
-            if pipe and pipe[0]['type'] == 'LoadImageFromFile':
-                pipe[0] = dict(type='InferencerLoader')
-            self._pipeline = Compose(pipe)
-        return self._pipeline
 
     def run(self, images: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """(N, 3, H, W) BGR 0..255 -> (logits, probs) (N, T, C) float32."""
@@ -227,22 +214,6 @@ class ONNXCTCRecognizer:
         _, probs = self.run(inputs.numpy())
         return self.postprocessor(
             torch.from_numpy(probs), list(data_batch['data_samples']))
-
-    def readtext(self, crops: Sequence[Union[str, np.ndarray]],
-                 batch_size: int = 32) -> List[Tuple[str, float]]:
-        """Read BGR uint8 crops (H, W, 3) or image paths; returns
-        ``[(text, mean char score (0.0 when empty))]`` in order."""
-        from mmengine.dataset import pseudo_collate
-        out = []
-        for i in range(0, len(crops), batch_size):
-            batch = pseudo_collate([
-                self.pipeline(c) for c in crops[i:i + batch_size]
-            ])
-            for s in self.test_step(batch):
-                score = s.pred_text.score
-                out.append((s.pred_text.item,
-                            float(np.mean(score)) if len(score) else 0.0))
-        return out
 
 
 @torch.no_grad()
