@@ -104,6 +104,21 @@ def test_benchmark_tool_arguments():
     assert args.batch == [1, 32] and args.threads == [1, 2]
 
 
+def test_benchmark_tool_random_weights_latency_only(tmp_path, capsys):
+    pytest.importorskip('onnxruntime')
+    cfg, _, _ = write_tiny_ctc(str(tmp_path), seed=1)
+    a = _bench(str(tmp_path / 'a'), ['ab', 'cd'], 1)
+    rows = _tool().main([
+        cfg, '--random-weights', '--benchmarks', a, '--names', 'A',
+        '--batch', '2', '--threads', '1', '--num-batches', '1',
+        '--no-peer', '--plot', str(tmp_path / 'p.png')])
+    assert [r['recognizer'] for r in rows] == [
+        'tiny_ctc [random weights] (PyTorch)',
+        'tiny_ctc [random weights] (onnxruntime)']
+    assert all(r['accuracy'] == {} for r in rows)  # no accuracy
+    assert not osp.exists(tmp_path / 'p.png')  # nothing to plot
+
+
 def test_rapidocr_reader_reads_a_rendered_word():
     pytest.importorskip('rapidocr')
     from mmocr_mms.benchmarks.peer import RapidOCRRecReader

@@ -6,7 +6,7 @@ the same crops, one table (+ JSON, + speed/accuracy plot).
         [--onnx FILE] [--benchmarks DIR ...] [--names IIIT5K SVT] \
         [--batch 1 32] [--threads 1 2] [--num-batches 8] \
         [--max-crops 0] [--no-peer] [--no-ours] [--json F] [--plot F.png]
-    python tools/benchmark_infer.py CONFIG --random-weights ...  # speed only
+    python tools/benchmark_infer.py CONFIG --random-weights ...  # our speed only
 
 Benchmarks default to IIIT5K and SVT test of ../shared/data/str_real
 (``labels.tsv`` folders; $MMOCR_MMS_STR_REAL overrides the root).
@@ -43,7 +43,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('config', nargs='?', help='our recognizer config')
     p.add_argument('checkpoint', nargs='?', help='its checkpoint')
     p.add_argument('--random-weights', action='store_true',
-                   help='no checkpoint: random weights (latency only)')
+                   help='no checkpoint: random weights (our latency only, '
+                   'no accuracy)')
     p.add_argument('--label', help='our row name (default: config name)')
     p.add_argument('--onnx', help='our exported ONNX model')
     p.add_argument('--benchmarks', nargs='+', default=[
@@ -74,7 +75,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def _readers(args, threads, tmpdir):
-    """(name, backend, params in M, factory(threads) -> reader)."""
+    """(name, backend, params in M, factory(threads) -> reader, with
+    accuracy)."""
     out = []
     if not args.no_ours:
         import torch
@@ -92,7 +94,9 @@ def _readers(args, threads, tmpdir):
         def torch_factory(t, r=torch_reader):
             torch.set_num_threads(t)
             return r
-        out.append((f'{label} (PyTorch)', 'pytorch', params, torch_factory))
+        acc = not args.random_weights
+        out.append((f'{label} (PyTorch)', 'pytorch', params, torch_factory,
+                    acc))
         post = type(torch_reader.model.decoder.postprocessor).__name__
         onnx_file = args.onnx
         if onnx_file is None and post == 'CTCPostProcessor':
@@ -106,7 +110,7 @@ def _readers(args, threads, tmpdir):
                 return ONNXCTCRecognizer(f, args.config, num_threads=t,
                                          cfg_options=opts)
             out.append((f'{label} (onnxruntime)', 'onnxruntime', params,
-                        ort_factory))
+                        ort_factory, acc))
     if not args.no_peer:
         from mmocr_mms.benchmarks.peer import RapidOCRRecReader
         probe = RapidOCRRecReader(1)
@@ -120,7 +124,7 @@ def _readers(args, threads, tmpdir):
         except Exception:  # noqa: BLE001 - size is informative only
             pass
         out.append((probe.name, 'onnxruntime', params,
-                    lambda t: RapidOCRRecReader(t)))
+                    lambda t: RapidOCRRecReader(t), True))
     return out
 
 
@@ -142,10 +146,10 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
     all_crops = [c for _, crops, _, _ in benches for c in crops]
     rows = []
     with tempfile.TemporaryDirectory() as tmpdir:
-        for name, backend, params, factory in _readers(args, args.threads,
-                                                       tmpdir):
+        for name, backend, params, factory, with_acc in _readers(
+                args, args.threads, tmpdir):
             acc = {}
-            if not args.no_accuracy:
+            if with_acc and not args.no_accuracy:
                 reader = factory(max(args.threads))
                 for b in args.batch:
                     acc[b] = {}
@@ -196,7 +200,7 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
                            benchmarks={n: dict(n=len(c), skipped_empty=s)
                                        for n, c, _, s in benches}),
                       f, indent=2)
-    if args.plot:
+    if args.plot and any(r['accuracy'] for r in rows):
         plot_speed_accuracy(rows, args.plot, title=f'{machine.split(",")[0]}'
                             f', {date}')
         print(f'wrote {args.plot}')

@@ -172,11 +172,11 @@ def plot_speed_accuracy(rows: Sequence[Dict], out_file: str,
     import matplotlib.pyplot as plt
     points = {}
     for r in rows:
-        if r['batch'] != 1 or r['threads'] != 1:
+        if r['batch'] != 1 or r['threads'] != 1 or not r['accuracy']:
             continue
         points[r['recognizer']] = r
     if not points:
-        raise ValueError('no batch-1, 1-thread rows to plot')
+        raise ValueError('no batch-1, 1-thread rows with accuracy to plot')
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     markers = dict(IIIT5K='o', SVT='s')
     bench_names = sorted({k for r in points.values()
