@@ -110,7 +110,8 @@ def test_eval_benchmarks_onnxruntime_backend(exported, tmp_path, capsys):
         tool.main([cfg, *extra, '--benchmarks', str(bench),
                    '--num-workers', '0', '--batch-size', '2'])
         tables.append([line for line in capsys.readouterr().out.splitlines()
-                       if line.startswith(('bench', 'average'))])
+                       if line.startswith(('bench', 'average'))
+                       and 'crops/s' not in line])
     # header, the benchmark row, the average row: identical
     assert tables[0] == tables[1] and len(tables[0]) == 3
     with pytest.raises(SystemExit):

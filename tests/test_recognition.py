@@ -409,6 +409,9 @@ def test_eval_benchmarks_tool_prints_one_table(tiny_root, tmp_path, capsys):
     ])
     text = capsys.readouterr().out
     lines = [line for line in text.splitlines() if line.strip()]
+    # (log lines of the checkpoint loader may come first)
+    lines = lines[[i for i, line in enumerate(lines)
+                   if line.startswith('benchmark')][0]:]
     header = lines[0].split()
     assert header == ['benchmark', 'exact', 'ign_case', 'ign_case_sym',
                       'char_R', 'char_P', 'n', 'skipped_empty', 'long_kept']
@@ -423,6 +426,13 @@ def test_eval_benchmarks_tool_prints_one_table(tiny_root, tmp_path, capsys):
         res = json.load(f)
     assert [r['name'] for r in res['results']] == ['a', 'b_json', 'average']
     assert res['results'][0]['num_total'] == 6
+    # timings per benchmark: dataset construction and evaluation
+    assert [line.split(':')[0] for line in lines
+            if 'crops/s)' in line] == ['a', 'b_json']
+    r = res['results'][0]
+    assert r['crops_per_s'] == pytest.approx(5 / r['eval_s'])
+    assert res['results'][2]['build_s'] == pytest.approx(
+        r['build_s'] + res['results'][1]['build_s'])
     assert 0.0 <= res['results'][2]['weighted_word_acc'] <= 1.0
 
 
