@@ -132,3 +132,24 @@ def test_bad_argument():
     with pytest.raises(ValueError, match='stop_when_all_ended'):
         MODELS.build(dict(cfg, type='CachedNRTRDecoder',
                           stop_when_all_ended='yes'))
+
+
+def test_decoding_benchmark_runs_on_a_tiny_config():
+    from mmocr_mms.benchmarks.decoding import nrtr_decoding_speed
+    demo = glob.glob(osp.join(ROOT, 'configs', 'textrecog', '**',
+                              'nrtr_text-vit-demo_3e_str-real.py'),
+                     recursive=True)[0]
+    opts = {'model.backbone.arch.embed_dims': 32,
+            'model.backbone.arch.num_layers': 1,
+            'model.backbone.arch.num_heads': 2,
+            'model.encoder.in_channels': 32, 'model.decoder.n_layers': 1,
+            'model.decoder.d_model': 32, 'model.decoder.d_embedding': 32,
+            'model.decoder.n_head': 2, 'model.decoder.d_k': 16,
+            'model.decoder.d_v': 16, 'model.decoder.d_inner': 64,
+            'model.decoder.max_seq_len': 6}
+    rows = nrtr_decoding_speed(demo, [1, 3], repeats=1, cfg_options=opts)
+    assert [r['batch'] for r in rows] == [1, 3]
+    for r in rows:
+        assert r['same_text'] and r['max_abs_prob_diff'] < 1e-5
+        assert r['speedup'] == pytest.approx(r['ms_stock'] / r['ms_cached'])
+        assert r['cpu_ms_stock'] > 0 and r['cpu_ms_cached'] > 0

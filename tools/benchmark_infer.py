@@ -11,10 +11,15 @@ the same crops, one table (+ JSON, + speed/accuracy plot).
 Benchmarks default to IIIT5K and SVT test of ../shared/data/str_real
 (``labels.tsv`` folders; $MMOCR_MMS_STR_REAL overrides the root).
 Accuracy: protocol normalisation re.sub('[^0-9a-z]', '', s.lower()), empty
-labels skipped; measured for every batch size with the largest thread count
-(PP-OCR pads a batch to its widest crop, so its output can depend on the
-batch). Latency: median over --num-batches batches of decoded crops, each
-recognizer's own preprocessing + network + decoding included.
+labels skipped; measured once per recognizer with the largest thread count,
+at batch --acc-batch-ours (default 32: our fixed-size input makes the
+output independent of the batch) and --acc-batch-peer (default 1, one crop
+per call: PP-OCR pads a batch to its widest crop, so its output can depend
+on the batch). --include-json adds the rows of earlier runs (e.g. the
+peer's, measured once) to the table and the plot. Latency: median over --num-batches batches of decoded crops, each
+recognizer's own preprocessing + network + decoding included; wall time
+and process CPU time (the latter is the 1-thread latency on an idle core,
+and robust to other processes competing for the CPU).
 For a CTC config the ONNX model is exported to a temporary file unless
 --onnx is given (attention decoders: PyTorch only).
 Logic: :mod:`mmocr_mms.benchmarks.peer`.
@@ -59,6 +64,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('--no-peer', action='store_true')
     p.add_argument('--no-ours', action='store_true')
     p.add_argument('--no-accuracy', action='store_true')
+    p.add_argument('--acc-batch-ours', type=int, default=32)
+    p.add_argument('--acc-batch-peer', type=int, default=1)
+    p.add_argument('--include-json', nargs='+', default=[],
+                   help='JSON files of earlier runs whose rows are added')
     p.add_argument('--json')
     p.add_argument('--plot')
     args = p.parse_args(argv)
@@ -94,7 +103,7 @@ def _readers(args, threads, tmpdir):
         def torch_factory(t, r=torch_reader):
             torch.set_num_threads(t)
             return r
-        acc = not args.random_weights
+        acc = None if args.random_weights else args.acc_batch_ours
         out.append((f'{label} (PyTorch)', 'pytorch', params, torch_factory,
                     acc))
         post = type(torch_reader.model.decoder.postprocessor).__name__
@@ -124,7 +133,7 @@ def _readers(args, threads, tmpdir):
         except Exception:  # noqa: BLE001 - size is informative only
             pass
         out.append((probe.name, 'onnxruntime', params,
-                    lambda t: RapidOCRRecReader(t), True))
+                    lambda t: RapidOCRRecReader(t), args.acc_batch_peer))
     return out
 
 
@@ -146,16 +155,16 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
     all_crops = [c for _, crops, _, _ in benches for c in crops]
     rows = []
     with tempfile.TemporaryDirectory() as tmpdir:
-        for name, backend, params, factory, with_acc in _readers(
+        for name, backend, params, factory, acc_batch in _readers(
                 args, args.threads, tmpdir):
             acc = {}
-            if with_acc and not args.no_accuracy:
+            if acc_batch and not args.no_accuracy:
                 reader = factory(max(args.threads))
-                for b in args.batch:
-                    acc[b] = {}
-                    for bname, crops, labels, _ in benches:
-                        preds = [t for t, _ in reader.readtext(crops, b)]
-                        acc[b][bname] = word_accuracy(preds, labels)
+                for bname, crops, labels, _ in benches:
+                    preds = [t for t, _ in reader.readtext(crops, acc_batch)]
+                    acc[bname] = word_accuracy(preds, labels)
+                print(f'  {name} accuracy (batch {acc_batch}): {acc}',
+                      file=sys.stderr)
             for t in args.threads:
                 reader = factory(t)
                 for b in args.batch:
@@ -163,13 +172,21 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
                                           args.num_batches)
                     rows.append(dict(recognizer=name, backend=backend,
                                      params_m=params, threads=t, batch=b,
-                                     accuracy=acc.get(b, {}), **lat))
+                                     accuracy=acc, accuracy_batch=acc_batch
+                                     if acc else None, **lat))
                     print(f'  {name} threads={t} batch={b}: '
-                          f'{lat["ms_per_crop"]:.2f} ms/crop',
-                          file=sys.stderr)
+                          f'{lat["ms_per_crop"]:.2f} ms/crop (CPU '
+                          f'{lat["cpu_ms_per_crop"]:.2f})', file=sys.stderr)
+    for path in args.include_json:
+        with open(path) as f:
+            old = json.load(f)
+        for r in old['rows']:
+            rows.append(dict(r, recognizer=f'{r["recognizer"]} '
+                             f'[{old.get("date", "earlier run")}]'))
     bnames = [n for n, _, _, _ in benches]
     head = (f'{"recognizer":<48} {"backend":<11} {"params":>7} '
-            f'{"thr":>3} {"batch":>5} {"ms/crop":>8} {"crops/s":>8} ' +
+            f'{"thr":>3} {"batch":>5} {"ms/crop":>8} {"crops/s":>8} '
+            f'{"CPU ms/crop":>11} ' +
             ' '.join(f'{n:>7}' for n in bnames))
     print(head)
     print('-' * len(head))
@@ -180,7 +197,8 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
             else f'{"-":>7}' for n in bnames)
         print(f'{r["recognizer"]:<48} {r["backend"]:<11} {pm:>7} '
               f'{r["threads"]:>3} {r["batch"]:>5} {r["ms_per_crop"]:>8.2f} '
-              f'{r["crops_per_s"]:>8.1f} {accs}')
+              f'{r["crops_per_s"]:>8.1f} {r["cpu_ms_per_crop"]:>11.2f} '
+              f'{accs}')
     import onnxruntime
     import torch
     machine = (f'{platform.node()} {platform.processor() or platform.machine()}'
@@ -200,7 +218,7 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
                            benchmarks={n: dict(n=len(c), skipped_empty=s)
                                        for n, c, _, s in benches}),
                       f, indent=2)
-    if args.plot and any(r['accuracy'] for r in rows):
+    if args.plot:
         plot_speed_accuracy(rows, args.plot, title=f'{machine.split(",")[0]}'
                             f', {date}')
         print(f'wrote {args.plot}')

@@ -83,27 +83,34 @@ def word_accuracy(predictions: Sequence[str],
 
 def measure_latency(reader, crops: Sequence[np.ndarray], batch_size: int,
                     num_batches: int = 8) -> Dict[str, float]:
-    """Median wall time of ``reader.readtext(batch, batch_size)`` over
-    ``num_batches`` consecutive batches of ``crops`` (after one warm-up
-    batch).
+    """Median wall time and median process CPU time of
+    ``reader.readtext(batch, batch_size)`` over ``num_batches`` consecutive
+    batches of ``crops`` (after one warm-up batch).
+
+    The CPU time (all threads of this process) equals the wall time of a
+    one-thread run on an idle core, and stays meaningful when other
+    processes compete for the CPU (the wall time then grows, the CPU time
+    does not); with several threads it is their sum.
 
     Returns:
-        dict(ms_per_batch, ms_per_crop, crops_per_s).
+        dict(ms_per_batch, ms_per_crop, crops_per_s, cpu_ms_per_crop).
     """
     if batch_size < 1 or num_batches < 1:
         raise ValueError('batch_size and num_batches must be >= 1')
     need = batch_size * (num_batches + 1)
     pool = [crops[i % len(crops)] for i in range(need)]
     reader.readtext(pool[:batch_size], batch_size)  # warm-up
-    times = []
+    times, cpu = [], []
     for b in range(1, num_batches + 1):
         part = pool[b * batch_size:(b + 1) * batch_size]
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         reader.readtext(part, batch_size)
         times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
     t = statistics.median(times)
     return dict(ms_per_batch=1e3 * t, ms_per_crop=1e3 * t / batch_size,
-                crops_per_s=batch_size / t)
+                crops_per_s=batch_size / t,
+                cpu_ms_per_crop=1e3 * statistics.median(cpu) / batch_size)
 
 
 class RapidOCRRecReader:
@@ -163,39 +170,36 @@ class RapidOCRRecReader:
 
 def plot_speed_accuracy(rows: Sequence[Dict], out_file: str,
                         title: str = '') -> None:
-    """Scatter of latency (ms per crop, log x) against word accuracy, one
-    marker per recognizer and benchmark, from the table rows of
-    ``tools/benchmark_infer.py`` (the fastest setting of each recognizer
-    at batch 1 / 1 thread if present)."""
+    """Latency (process CPU ms per crop at batch 1, 1 thread, i.e. the
+    latency on an idle core; log x) against word accuracy, one marker per recognizer and benchmark, from the table rows
+    of ``tools/benchmark_infer.py``; a recognizer measured without accuracy
+    (random weights) is a dashed vertical line at its latency."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    points = {}
-    for r in rows:
-        if r['batch'] != 1 or r['threads'] != 1 or not r['accuracy']:
-            continue
-        points[r['recognizer']] = r
+    points = {r['recognizer']: r for r in rows
+              if r['batch'] == 1 and r['threads'] == 1}
     if not points:
-        raise ValueError('no batch-1, 1-thread rows with accuracy to plot')
+        raise ValueError('no batch-1, 1-thread rows to plot')
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     markers = dict(IIIT5K='o', SVT='s')
-    bench_names = sorted({k for r in points.values()
-                          for k in r['accuracy']})
     for i, (name, r) in enumerate(sorted(points.items())):
         color = f'C{i}'
-        for bench in bench_names:
-            acc = r['accuracy'].get(bench)
-            if acc is None:
-                continue
-            ax.scatter(r['ms_per_crop'], 100 * acc, color=color,
+        if not r['accuracy']:
+            ax.axvline(r['cpu_ms_per_crop'], color=color, ls='--', lw=1.2,
+                       label=f'{name} (accuracy not measured)')
+            continue
+        for bench, acc in sorted(r['accuracy'].items()):
+            ax.scatter(r['cpu_ms_per_crop'], 100 * acc, color=color,
                        marker=markers.get(bench, '^'), s=50,
                        label=f'{name} - {bench}')
     ax.set_xscale('log')
-    ax.set_xlabel('latency, ms per crop (batch 1, 1 thread, log scale)')
+    ax.set_xlabel('latency, ms per crop (batch 1, 1 thread, CPU time; '
+                  'log scale)')
     ax.set_ylabel('word accuracy, % (protocol normalisation)')
     ax.set_ylim(-2, 102)
     ax.grid(True, alpha=.3)
-    ax.legend(fontsize=7, loc='lower right')
+    ax.legend(fontsize=6.5, loc='lower left')
     if title:
         ax.set_title(title, fontsize=9)
     fig.tight_layout()
