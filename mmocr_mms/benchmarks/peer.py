@@ -1,7 +1,7 @@
 """Latency and word accuracy of word-crop recognizers on the same crops:
 ours (PyTorch, onnxruntime) and the PP-OCR recognizer shipped in the
 ``rapidocr`` wheel (optional benchmark dependency,
-requirements/benchmark.txt). The logic behind ``tools/benchmark_infer.py``.
+requirements/peer.txt). The logic behind ``tools/benchmark_infer.py``.
 
 Every recognizer is a "reader" with ``readtext(crops, batch_size) ->
 [(text, score)]`` on decoded BGR uint8 crops (H, W, 3): the time measured
