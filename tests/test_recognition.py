@@ -435,6 +435,9 @@ def test_eval_benchmarks_tool_prints_one_table(tiny_root, tmp_path, capsys,
     ])
     text = capsys.readouterr().out
     lines = [line for line in text.splitlines() if line.strip()]
+    # (log lines of the checkpoint loader may come first)
+    lines = lines[[i for i, line in enumerate(lines)
+                   if line.startswith('benchmark')][0]:]
     header = lines[0].split()
     assert header == ['benchmark', 'exact', 'ign_case', 'ign_case_sym',
                       'char_R', 'char_P', 'n', 'skipped_empty', 'long_kept']
@@ -457,6 +460,14 @@ def test_eval_benchmarks_tool_prints_one_table(tiny_root, tmp_path, capsys,
         pytest.approx(0.6)
     # the printed table shows the same numbers in percent
     assert rows['a'][1:6] == ['20.00', '40.00', '60.00', '40.38', '95.45']
+    # timings per benchmark: dataset construction and evaluation
+    assert [line.split(':')[0] for line in lines
+            if 'crops/s)' in line] == ['a', 'b_json']
+    r = res['results'][0]
+    assert r['crops_per_s'] == pytest.approx(5 / r['eval_s'])
+    assert res['results'][2]['build_s'] == pytest.approx(
+        r['build_s'] + res['results'][1]['build_s'])
+    assert 0.0 <= res['results'][2]['weighted_word_acc'] <= 1.0
 
 
 def test_format_table_and_benchmark_cfg(tiny_root, tmp_path):
