@@ -74,6 +74,15 @@ def test_single_strategy_arm_config(arm, tmp_path):
         assert mask.type == 'MultiMasking'
         assert mask.strategies == want and mask.probs == [1.0]
         assert mask.patch_size == 8 and mask.input_size == (32, 128)
+    # the pipeline runs and marks every sample with the arm's mask type
+    import numpy as np
+    from mmengine.dataset import Compose
+    pipe = Compose(one.train_dataloader.dataset.datasets[0].pipeline)
+    for idx in range(3):
+        out = pipe(dict(img=np.zeros((40, 100, 3), np.uint8),
+                        sample_idx=idx))
+        assert out['data_samples'].metainfo['mask_type'] == arm
+        assert tuple(out['data_samples'].mask.shape) == (4, 16)
     assert reading.arm_pretrain_config('scratch', str(tmp_path), 'a',
                                        'b') is None
     with pytest.raises(ValueError, match='arm must be one of'):
@@ -425,6 +434,7 @@ def test_tiny_protocol_budgets_equal_from_logs(tiny_protocol,
         assert re.findall(r'Iter\(train\) \[(\d)/(\d)\]', text) == [
             ('1', '3'), ('2', '3'), ('3', '3')]
         assert 'batch_size=4' in text
+        assert 'Iter(val)' not in text  # scored once, by the protocol
         pre = list((out / arm / 'seed0' / 'pretrain').glob('*/*.log'))
         if arm == 'scratch':
             assert not pre

@@ -32,6 +32,7 @@ __all__ = [
     'run_stage', 'pretrain', 'convert', 'finetune', 'evaluate',
     'finetune_warmup', 'training_budget', 'loss_curve', 'predict_benchmark',
     'word_scores', 'benchmark_names', 'PROTOCOL_ARMS', 'PAIRS',
+    'NO_VALIDATION',
     'arm_pretrain_config', 'evaluate_predictions', 'read_predictions',
     'protocol_run', 'check_budgets', 'mean_std', 'mcnemar_exact', 'paired',
     'aggregate', 'machine_info', 'git_commit', 'plot_curves', 'protocol',
@@ -325,6 +326,11 @@ def word_scores(pairs: Sequence[Tuple[str, str]]) -> dict:
 PROTOCOL_ARMS = ('mms', 'mae', 'blockwise', 'span', 'scratch')
 #: Pairs compared seed by seed (first minus second).
 PAIRS = (('mms', 'mae'), ('mms', 'scratch'), ('mae', 'scratch'))
+#: Fine-tuning options of every protocol run: no validation loop
+#: (mmengine's IterBasedTrainLoop validates after the last iteration
+#: whatever ``val_interval`` says, which would score the benchmarks twice;
+#: :func:`evaluate_predictions` scores them once).
+NO_VALIDATION = ('val_dataloader=None', 'val_cfg=None', 'val_evaluator=None')
 
 
 def arm_pretrain_config(arm: str, run_dir: str, mms_config: str,
@@ -440,6 +446,9 @@ def protocol_run(arm: str, seed: int, opts: dict, out_dir: str) -> dict:
         finetune: :func:`training_budget`), ``curves`` (pretrain, finetune:
         [[iteration, loss], ...]), paths.
 
+    A run folder without ``summary.json`` (an interrupted attempt) is
+    removed and the run starts again.
+
     Raises:
         SystemExit: a stored summary has other budget options (use another
             output folder).
@@ -458,6 +467,11 @@ def protocol_run(arm: str, seed: int, opts: dict, out_dir: str) -> dict:
         print(f'{arm} seed {seed}: done before ({summary_path})',
               flush=True)
         return done
+    if osp.isdir(run_dir):  # an interrupted attempt: start it afresh
+        import shutil
+        print(f'{arm} seed {seed}: removing the unfinished {run_dir}',
+              flush=True)
+        shutil.rmtree(run_dir)
     os.makedirs(run_dir, exist_ok=True)
     t_start = time.perf_counter()
     seconds, budget, curves = {}, {}, {}
@@ -481,7 +495,7 @@ def protocol_run(arm: str, seed: int, opts: dict, out_dir: str) -> dict:
         opts['finetune_config'], ft_dir, osp.join(run_dir, 'finetune.log'),
         backbone=backbone, iters=opts['finetune_iters'],
         batch_size=opts['batch_size'], seed=seed,
-        options=opts['finetune_options'])
+        options=[*NO_VALIDATION, *opts['finetune_options']])
     budget['finetune'] = training_budget(ft_dir, ft_config)
     curves['finetune'] = sorted(loss_curve(ft_dir).items())
     t0 = time.perf_counter()
