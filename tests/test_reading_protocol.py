@@ -453,3 +453,34 @@ def test_tiny_protocol_resumes(tiny_protocol, str_real_root):
     assert again['runs'] == results['runs']
     with pytest.raises(SystemExit, match='other options'):
         tool.main([a if a != '3' else '4' for a in argv])
+
+
+def test_plan_of_the_default_protocol():
+    """The default budget: 11 runs sized for 120 min on the 2-core CPU."""
+    tool = _load_tool('reading_protocol')
+    p = tool.main(['--plan'])
+    assert p['runs'] == [('mms', 0), ('mms', 1), ('mms', 2), ('mae', 0),
+                         ('mae', 1), ('mae', 2), ('scratch', 0),
+                         ('scratch', 1), ('scratch', 2), ('blockwise', 0),
+                         ('span', 0)]
+    assert p['corpus'] == 6725 + 10000 and p['pretrain_iters'] == 131
+    assert p['minutes'] == pytest.approx(
+        (8 * 131 * 0.95 + 11 * 600 * 0.65 + 11 * 90) / 60)
+    assert p['minutes'] < 120
+    with pytest.raises(SystemExit):
+        tool.parse_args(['--finetune-iters', '0'])
+
+
+def test_dataset_length_without_rendering(tmp_path):
+    import cv2
+    import numpy as np
+    for i in range(3):
+        cv2.imwrite(str(tmp_path / f'{i}.png'), np.zeros((8, 16, 3),
+                                                          np.uint8))
+    cfg = dict(type='ConcatDataset', datasets=[
+        dict(type='ImageFolderDataset', data_root=str(tmp_path),
+             pipeline=[]),
+        dict(type='SynthWordDataset', num_samples=20000, pipeline=[]),
+        dict(type='SynthWordDataset', num_samples=50, indices=7,
+             pipeline=[])])
+    assert reading._dataset_length(cfg) == 3 + 20000 + 7

@@ -245,15 +245,27 @@ def training_budget(work_dir: str, config: str) -> dict:
 
 
 def _dataset_length(ds_cfg) -> int:
-    """Length of a training dataset config (built without running its
-    pipeline)."""
+    """Length of a training dataset config without running its pipeline:
+    a ``ConcatDataset`` sums its parts, a virtual dataset (rendered words,
+    :class:`~mmocr_mms.datasets.base.VirtualDataset`) is ``num_samples``
+    (capped by an int ``indices``), anything else is built (an image
+    folder is scanned)."""
     import copy
 
     from mmengine.registry import init_default_scope
     from mmocr.registry import DATASETS
+
+    from ..datasets.base import VirtualDataset
     init_default_scope('mmocr')
-    cfg = copy.deepcopy(ds_cfg)
-    return len(DATASETS.build(cfg))
+    if ds_cfg.get('type') == 'ConcatDataset':
+        return sum(_dataset_length(d) for d in ds_cfg['datasets'])
+    cls = DATASETS.get(ds_cfg.get('type'))
+    if isinstance(cls, type) and issubclass(cls, VirtualDataset) \
+            and 'num_samples' in ds_cfg:
+        n = int(ds_cfg['num_samples'])
+        indices = ds_cfg.get('indices')
+        return min(n, int(indices)) if isinstance(indices, int) else n
+    return len(DATASETS.build(copy.deepcopy(ds_cfg)))
 
 
 # --------------------------------------------------------------------------
