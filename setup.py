@@ -52,6 +52,10 @@ setup(
     extras_require={
         'lite': read_requirements('lite.txt'),
         'tests': read_requirements('tests.txt'),
+        'benchmark': read_requirements('benchmark.txt'),
+        'deploy': read_requirements('deploy.txt'),
+        # install the font wheels with --no-deps instead:
+        # pip install --no-deps -r requirements/fonts.txt
     },
     zip_safe=False,
 )
