@@ -6,13 +6,14 @@ PYTEST_ARGS ?=
 DEMO_DIR ?= work_dirs/demo
 export OMP_NUM_THREADS ?= 2
 
-.PHONY: help install force-install demo test benchmark reading-cpu mmcv-full gpu-wheels clean
+.PHONY: help install force-install demo test benchmark reading-cpu peer-deps mmcv-full gpu-wheels clean
 
 help:
 	@echo "make demo       - install on first use, run the demo (see README)"
 	@echo "make test       - install on first use, run the test suite"
 	@echo "make benchmark  - mask transform speed vs mmpretrain BEiTMaskGenerator"
 	@echo "make reading-cpu - CPU recipe: MMS pretraining + CTC fine-tuning + IIIT5K/SVT (~1 h, 2 cores)"
+	@echo "make peer-deps  - optional: rapidocr (PP-OCR peer of tools/benchmark_infer.py)"
 	@echo "make mmcv-full  - optional: build compiled mmcv 2.0.1 (~45 min, not in CI)"
 
 # Fast check first (no torch import); full install only when it fails.
@@ -25,7 +26,7 @@ force-install:
 	if $(PYTHON) -c "import importlib.metadata as m, sys; sys.exit(0 if m.version('mmcv').startswith('2.0.') else 1)" 2>/dev/null; then \
 	  echo ">> compiled mmcv found, not installing mmcv-lite"; MMCV_REQ=""; fi; \
 	$(PIP) install -c requirements/constraints.txt -r requirements/runtime.txt \
-	  -r requirements/tests.txt -r requirements/benchmark.txt $$MMCV_REQ
+	  -r requirements/tests.txt -r requirements/benchmark.txt -r requirements/deploy.txt $$MMCV_REQ
 	$(PIP) install --no-deps -c requirements/constraints.txt -r requirements/fonts.txt
 	$(PIP) install --no-deps --no-build-isolation -e .
 	@$(PYTHON) tools/misc/check_install.py
@@ -46,6 +47,11 @@ test: install
 
 benchmark: install
 	$(PYTHON) tools/benchmark_masks.py
+
+# Optional: the PP-OCR recognizer of tools/benchmark_infer.py (never a
+# runtime dependency).
+peer-deps: install
+	$(PIP) install -c requirements/constraints.txt -r requirements/peer.txt
 
 # Optional compiled mmcv 2.0.1 (RoIAlign & co. for detectors). Its setup.py
 # forces -std=c++14, which torch >= 2.1 headers reject; patch to C++17.

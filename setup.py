@@ -30,7 +30,19 @@ setup(
                           encoding='utf-8').read(),
     long_description_content_type='text/markdown',
     license='Apache-2.0',
-    python_requires='>=3.8',
+    # 3.10: int.bit_count() in the mask code (tests/test_python_floor.py
+    # computes the minimum from the sources and checks this line).
+    python_requires='>=3.10',
+    classifiers=[
+        'License :: OSI Approved :: Apache Software License',
+        'Operating System :: POSIX :: Linux',
+        'Programming Language :: Python :: 3',
+        'Programming Language :: Python :: 3 :: Only',
+        'Programming Language :: Python :: 3.10',
+        'Programming Language :: Python :: 3.11',
+        'Programming Language :: Python :: 3.12',
+        'Topic :: Scientific/Engineering :: Artificial Intelligence',
+    ],
     packages=find_packages(exclude=('tests', 'tests.*', 'tools', 'configs')),
     include_package_data=True,
     # mmcv is deliberately not listed: mmcv-lite and the compiled mmcv both
@@ -40,6 +52,10 @@ setup(
     extras_require={
         'lite': read_requirements('lite.txt'),
         'tests': read_requirements('tests.txt'),
+        'benchmark': read_requirements('benchmark.txt'),
+        'deploy': read_requirements('deploy.txt'),
+        # install the font wheels with --no-deps instead:
+        # pip install --no-deps -r requirements/fonts.txt
     },
     zip_safe=False,
 )

@@ -1,11 +1,19 @@
-"""Runner checkpoints (save, load_from, resume) under torch >= 2.6."""
+"""Runner checkpoints (save, load_from, resume) under torch >= 2.6, and
+weights-only loading of every local checkpoint mmengine reads."""
 import os.path as osp
 import pickle
 
 import pytest
 import torch
+from mmengine.logging import HistoryBuffer
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
+from mmengine.runner.checkpoint import CheckpointLoader
+from mmocr.registry import MODELS
+
+from mmocr_mms.utils.checkpoint import load_local_checkpoint
+
+TORCH_2_6 = tuple(int(x) for x in torch.__version__.split('.')[:2]) >= (2, 6)
 
 
 class ToyModel(BaseModel):
@@ -55,14 +63,93 @@ def _runner(work_dir, max_epochs, **kwargs):
         **kwargs)
 
 
+@pytest.mark.skipif(not TORCH_2_6,
+                    reason='torch < 2.6 loads full pickles by default')
 def test_torch_default_refuses_runner_checkpoints(tmp_path):
-    """The problem: torch's default weights_only load rejects them."""
+    """The problem: torch's default weights_only load rejects them, and
+    the loader mmengine uses for local files loads them (weights only)."""
     runner = _runner(tmp_path / 'a', 1)
     runner.train()
     ckpt = osp.join(tmp_path / 'a', 'epoch_1.pth')
-    assert torch.__version__ >= '2.6'
     with pytest.raises(pickle.UnpicklingError):
         torch.load(ckpt)
+    loaded = CheckpointLoader.load_checkpoint(ckpt, map_location='cpu')
+    assert loaded['meta']['epoch'] == 1
+    hub = loaded['message_hub']['log_scalars']
+    assert isinstance(hub['train/loss'], HistoryBuffer)
+    assert len(hub['train/loss'].data[0]) == 2  # 8 samples / batch 4
+    # the extra globals were allowed for that call only
+    assert HistoryBuffer not in torch.serialization.get_safe_globals()
+    with pytest.raises(pickle.UnpicklingError):
+        torch.load(ckpt)
+
+
+class _Payload:
+    """Unpickling this object creates the file ``marker`` (stands for any
+    code a malicious checkpoint would run)."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return open, (self.marker, 'w')
+
+
+def test_backbone_checkpoint_with_a_payload_is_refused(tmp_path):
+    """A backbone file loaded through init_cfg is unpickled weights-only:
+    the payload's code never runs."""
+    marker = tmp_path / 'payload_ran'
+    good = MODELS.build(dict(type='TextViT', arch=dict(
+        embed_dims=32, num_layers=1, num_heads=2, mlp_ratio=2)))
+    evil = tmp_path / 'backbone.pth'
+    torch.save(dict(state_dict=good.state_dict(), extra=_Payload(marker)),
+               evil)
+    # the file really carries a payload: a full unpickle runs it
+    torch.load(evil, weights_only=False)
+    assert marker.exists()
+    marker.unlink()
+
+    backbone = MODELS.build(dict(
+        type='TextViT',
+        arch=dict(embed_dims=32, num_layers=1, num_heads=2, mlp_ratio=2),
+        init_cfg=dict(type='Pretrained', checkpoint=str(evil))))
+    with pytest.raises(pickle.UnpicklingError, match='refused'):
+        backbone.init_weights()
+    assert not marker.exists()
+    with pytest.raises(pickle.UnpicklingError, match='refused'):
+        load_local_checkpoint(str(evil))
+    assert not marker.exists()
+
+
+def test_getattr_is_allowed_only_for_history_buffer_statistics(tmp_path):
+    class Sneaky:
+
+        def __reduce__(self):
+            return getattr, (HistoryBuffer, '__init__')
+
+    path = tmp_path / 'sneaky.pth'
+    torch.save({'x': Sneaky()}, path)
+    with pytest.raises(pickle.UnpicklingError, match='not allowed'):
+        load_local_checkpoint(str(path))
+
+    class Fine:
+
+        def __reduce__(self):
+            return getattr, (HistoryBuffer, 'mean')
+
+    torch.save({'x': Fine()}, path)
+    assert load_local_checkpoint(str(path))['x'] is HistoryBuffer.mean
+
+
+def test_users_own_safe_globals_survive_a_load(tmp_path):
+    path = tmp_path / 'w.pth'
+    torch.save({'w': torch.ones(2)}, path)
+    torch.serialization.add_safe_globals([HistoryBuffer])
+    try:
+        load_local_checkpoint(str(path))
+        assert HistoryBuffer in torch.serialization.get_safe_globals()
+    finally:
+        torch.serialization.clear_safe_globals()
 
 
 def test_load_from_and_resume(tmp_path):

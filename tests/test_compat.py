@@ -144,7 +144,65 @@ def test_transformers_5_does_not_break_mmocr_models(tmp_path):
     assert 'ok' in fixed.stdout and str(tmp_path) in fixed.stdout
 
 
-def test_multimodal_untouched_without_transformers():
+def _stand_in_transformers(monkeypatch, version, missing=()):
+    """Put a transformers stand-in (``version``, every name mmpretrain's
+    BLIP imports except ``missing``) into sys.modules, whatever is
+    installed."""
+    import importlib.machinery
+    import importlib.metadata
+    import types
+    pkg = types.ModuleType('transformers')
+    pkg.__spec__ = importlib.machinery.ModuleSpec('transformers', None,
+                                                  is_package=True)
+    pkg.__path__ = []
+    monkeypatch.setitem(sys.modules, 'transformers', pkg)
+    stand_ins = {}
+    for module, names in compat._MMPRETRAIN_TRANSFORMERS_NAMES:
+        parts = module.split('.')
+        for i in range(2, len(parts) + 1):  # the module and its parents
+            name = '.'.join(parts[:i])
+            stand_ins.setdefault(name, types.ModuleType(name))
+        for attr in names:
+            if attr not in missing:
+                setattr(stand_ins[module], attr, object())
+    for name, mod in stand_ins.items():
+        monkeypatch.setitem(sys.modules, name, mod)
+    real_version = importlib.metadata.version
+    monkeypatch.setattr(
+        importlib.metadata, 'version',
+        lambda dist: version if dist == 'transformers' else
+        real_version(dist))
+
+
+@pytest.mark.parametrize('case,switched_off', [
+    ('absent', False),
+    ('4.40.0 complete', False),
+    ('4.40.0 without apply_chunking_to_forward', True),
+    ('5.0.0', True),
+])
+def test_multimodal_switch_for_each_transformers_state(monkeypatch, case,
+                                                       switched_off):
+    """mmpretrain's multimodal models are switched off exactly when the
+    installed transformers cannot serve them; the same answer whether or
+    not transformers is really installed here (stand-ins)."""
+    import importlib.util
+
     from mmpretrain.utils import dependency
+    monkeypatch.setattr(dependency, 'WITH_MULTIMODAL', True)
+    # mmpretrain.models already imported: too late to change anything
+    monkeypatch.setitem(sys.modules, 'mmpretrain.models',
+                        sys.modules.get('mmpretrain.models', object()))
     assert compat.disable_broken_mmpretrain_multimodal() is False
-    assert dependency.WITH_MULTIMODAL is False  # no transformers here
+    monkeypatch.delitem(sys.modules, 'mmpretrain.models')
+    if case == 'absent':
+        real_find_spec = importlib.util.find_spec
+        monkeypatch.setattr(
+            importlib.util, 'find_spec',
+            lambda name, *a: None if name == 'transformers' else
+            real_find_spec(name, *a))
+    else:
+        version, _, rest = case.partition(' ')
+        missing = rest.split()[-1:] if rest.startswith('without') else ()
+        _stand_in_transformers(monkeypatch, version, missing)
+    assert compat.disable_broken_mmpretrain_multimodal() is switched_off
+    assert dependency.WITH_MULTIMODAL is (not switched_off)

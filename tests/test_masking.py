@@ -70,6 +70,11 @@ def test_blockwise_is_union_of_rectangles_within_bounds(idx, ratio, bounds):
         assert 0 <= top and top + h <= 8 and 0 <= left and left + w <= 32
         # a clipped placement: never larger than the largest allowed shape
         assert h * w <= hi
+        # the bounds hold before clipping: a rectangle outside them was
+        # clipped, so it touches the border
+        if h * w < lo or not (min_aspect - 1e-9 <= h / w
+                              <= 1 / min_aspect + 1e-9):
+            assert top == 0 or left == 0 or top + h == 8 or left + w == 32
         covered |= _grid_cells(rect)
     top_cells = set(zip(*np.nonzero(bits_to_mask(topped, t.grid))))
     assert covered | top_cells == set(zip(*np.nonzero(mask)))
@@ -121,10 +126,21 @@ def test_span_lengths_respect_bounds_before_clipping():
 
 def test_partial_height_spans():
     t = SpanMasking(mask_ratio=0.3, span_height=(2, 4), seed=0)
+    clipped = 0
     for idx in range(100):
-        _, spans, topped = t.sample_parts(idx)
+        bits, spans, topped = t.sample_parts(idx)
+        covered = set()
         for top, left, h, w in spans:
-            assert 2 <= h <= 4 and top + h <= 8
+            # 2..4 rows, fewer only where clipped at the top/bottom border
+            assert 0 <= top and top + h <= 8 and 1 <= h <= 4
+            assert h >= 2 or top == 0 or top + h == 8
+            clipped += h < 2
+            covered |= _grid_cells((top, left, h, w))
+        top_cells = set(zip(*np.nonzero(bits_to_mask(topped, t.grid))))
+        assert covered | top_cells == set(
+            zip(*np.nonzero(bits_to_mask(bits, t.grid))))
+        assert len(covered | top_cells) == round(0.3 * 256)
+    assert clipped  # spans do hang over the border
 
 
 def _coverage(t, n):
@@ -138,6 +154,7 @@ def _coverage(t, n):
     (RandomPatchMasking(seed=11), 0.06),
     (BlockwiseMasking(seed=11), 0.12),
     (SpanMasking(seed=11), 0.12),
+    (SpanMasking(span_height=(2, 6), seed=11), 0.12),
 ])
 def test_coverage_is_close_to_uniform(transform, axis_tol):
     """Per-row and per-column masking frequency over 3000 samples stays
@@ -172,6 +189,25 @@ def test_per_strategy_ratios_inside_multimasking():
         for out in (t.transform({'sample_idx': i}) for i in range(50))
     }
     assert counts == {'random': round(0.6 * 256), 'span': 64}
+
+
+def test_multimasking_rejects_strategy_seeds():
+    """A strategy's own seed would be ignored (masks come from
+    MultiMasking's seed), so it is refused unless it is MultiMasking's."""
+    with pytest.raises(ValueError, match=r"SpanMasking has seed=2.*own seed"):
+        MultiMasking(seed=1, strategies=[dict(type='SpanMasking', seed=2)])
+    with pytest.raises(ValueError, match='RandomPatchMasking has seed=3'):
+        MultiMasking(seed=1, strategies=[RandomPatchMasking(seed=3)])
+    # None or MultiMasking's own seed are accepted and give the same masks
+    # as leaving the seed out
+    base = MultiMasking(seed=1, strategies=[dict(type='SpanMasking')])
+    for seed in (None, 1):
+        t = MultiMasking(seed=1, strategies=[dict(type='SpanMasking',
+                                                  seed=seed)])
+        assert t.strategies[0].seed == 1
+        assert np.array_equal(t.generate(123), base.generate(123))
+    built = MultiMasking(seed=1, strategies=[SpanMasking(seed=1)])
+    assert np.array_equal(built.generate(123), base.generate(123))
 
 
 def test_same_sample_same_mask_and_epochs_differ():
@@ -257,6 +293,8 @@ def test_bits_round_trip():
     (dict(type='MultiMasking', strategies=[
         dict(type='SpanMasking', patch_size=8)]), 'patch_size'),
     (dict(type='MultiMasking', mode='union'), 'mask_ratio'),
+    (dict(type='MultiMasking', seed=1, strategies=[
+        dict(type='SpanMasking', seed=2)]), 'seed=2'),
     (dict(type='MultiMasking', mode='both'), 'mode'),
 ])
 def test_invalid_arguments_raise_value_error(cfg, arg):
@@ -277,4 +315,24 @@ def test_visualize_masks_tool(tmp_path):
                        timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     grid = cv2.imread(str(out))
-    assert grid.shape[1] >= 4 * 128  # word + three strategies
+    # layout of make_grid at scale 1: an 18 px title line, then per word a
+    # row of 32 x 128 tiles, each followed by a 4 px gap
+    assert grid.shape == (18 + 2 * (32 + 4), 4 * (128 + 4), 3)
+    from mmocr_mms.visualization import word_images
+    words = word_images(2, (32, 128), None, seed=0)
+    strategies = [RandomPatchMasking(seed=0), BlockwiseMasking(seed=0),
+                  SpanMasking(seed=0)]
+    for i, word in enumerate(words):
+        y = 18 + i * 36
+
+        def tile(j):
+            return grid[y:y + 32, j * 132:j * 132 + 128]
+
+        assert np.array_equal(tile(0), word)
+        for j, t in enumerate(strategies, 1):
+            mask = t.transform({'sample_idx': i})['mask']
+            big = np.kron(mask, np.ones((4, 4), int)).astype(bool)
+            # masked patches are the overlay grey, the rest is the word
+            assert np.all(tile(j)[big] == 128), (i, j)
+            assert np.array_equal(tile(j)[~big], word[~big]), (i, j)
+            assert big.sum() == 16 * t.num_masked

@@ -8,6 +8,7 @@ under a minute on 2 CPU cores.
 import contextlib
 import importlib.util
 import json
+import math
 import os.path as osp
 
 import pytest
@@ -320,3 +321,28 @@ def test_arm_masks_come_from_the_configs(tmp_path):
     with pytest.raises(ValueError, match='no mask transform'):
         lib.mask_transform(
             drv.parse_args(['--pretrain-config', str(plain)]), 'mms')
+
+
+def test_probe_metrics_known_values_on_fixed_logits():
+    """Two frames with fixed class probabilities (blank, a, b):
+    frame 0 (1/4, 1/2, 1/4), frame 1 (1/4, 1/4, 1/2); greedy decode 'ab'.
+    CTC likelihoods summed over the alignments by hand:
+    'ab' (a,b) = 1/4; 'a' (a,a)+(a,-)+(-,a) = 1/8+1/8+1/16 = 5/16;
+    'b' (b,b)+(b,-)+(-,b) = 1/8+1/16+1/8 = 5/16; 'ba' (b,a) = 1/16."""
+    from mmocr_mms.evaluation.probe import probe_metrics
+    probe = LinearCTCProbe(2, charset='ab')
+    assert probe.encode('ab') == [1, 2]  # 0 is the blank
+    probs = torch.tensor([[1 / 4, 1 / 2, 1 / 4], [1 / 4, 1 / 4, 1 / 2]])
+    probe.forward = lambda f: probs.log().expand(f.shape[0], -1, -1)
+    feats = torch.zeros(4, 2, 2)
+    labels = ['ab', 'A', 'b!', 'ba']
+    assert probe_predict(probe, feats) == ['ab'] * 4
+    m = probe_metrics(probe, feats, labels)
+    assert m['n'] == 4
+    assert m['word_acc'] == 0.25
+    # 1 - Levenshtein / max length: 1, 1/2, 1/2, 0 ('ab' -> 'ba' is 2)
+    assert m['one_minus_ned'] == pytest.approx(0.5)
+    # negative log-likelihood per character
+    nll = [math.log(4) / 2, math.log(16 / 5), math.log(16 / 5),
+           math.log(16) / 2]
+    assert m['ctc_loss'] == pytest.approx(sum(nll) / 4)

@@ -8,6 +8,7 @@ data test skips without ../shared/data/str_real.
 import argparse
 import importlib.util
 import json
+import math
 import os
 import os.path as osp
 
@@ -18,6 +19,8 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.dataset import pseudo_collate
 from mmengine.runner import Runner
+from mmengine.structures import LabelData
+from mmocr.models.textrecog import NRTR, SVTR
 from mmocr.registry import DATASETS, MODELS
 
 from mmocr_mms.datasets import (FilteredTSVTextRecogDataset, TextLabelRule,
@@ -54,6 +57,27 @@ TINY_SVTR_OPTS = [
 WORDS = [('Hello', True, True), ('WORLD', True, True),
          ('PLEASE DRIVE', True, True), ('cafe-2', True, True),
          ('...', False, False), ('a' * 26, False, True)]
+
+
+# Hand-made predictions for the 5 evaluated labels of each split ('...' is
+# dropped, the 26-letter word kept; spaces removed): one exact, one right
+# but for case, one right but for case and symbols, two wrong.
+PREDICTIONS = {'Hello': 'Hello', 'WORLD': 'world', 'cafe-2': 'CAFE2',
+               'PLEASEDRIVE': 'PLEASE', 'a' * 26: 'b'}
+# Word accuracy over 5 words: 1, 2, 3 right. Characters (lower case,
+# symbols removed): ground truth 5+5+5+11+26 = 52, predicted 5+5+5+6+1 = 22,
+# matched 5+5+5+6+0 = 21 (MMOCR rounds to 4 decimals).
+EXPECTED_METRICS = dict(word_acc=0.2, word_acc_ignore_case=0.4,
+                        word_acc_ignore_case_symbol=0.6,
+                        char_recall=round(21 / 52, 4),
+                        char_precision=round(21 / 22, 4))
+
+
+def _known_predict(self, inputs, data_samples, **kwargs):
+    """Stands in for a recognizer's ``predict``: PREDICTIONS of the labels."""
+    for ds in data_samples:
+        ds.pred_text = LabelData(item=PREDICTIONS[ds.gt_text.item])
+    return data_samples
 
 
 def _parse_opts(opts):
@@ -287,14 +311,17 @@ def test_pretrained_mae_scratch_switch(tmp_path):
     assert all(torch.equal(v, mae[f'backbone.{k}']) for k, v in sd.items())
 
     # scratch: `None` on the command line removes the init_cfg -> TextViT's
-    # MAE-style random init (trunc-normal std 0.02, LayerNorm 1/0)
+    # MAE init (Linear xavier-uniform, LayerNorm 1/0)
     assert _parse_opts(['model.backbone.init_cfg=None']) == \
         {'model.backbone.init_cfg': None}
     sd = _init_backbone(['model.backbone.init_cfg=None'])
     w = sd[key]
     assert not torch.equal(w, mms[f'backbone.{key}'])
     assert not torch.equal(w, mae[f'backbone.{key}'])
-    assert abs(float(w.std()) - 0.02) < 0.005
+    # xavier-uniform on the (96, 32) qkv weight: U(-b, b), b = sqrt(6/128)
+    bound = math.sqrt(6 / (96 + 32))
+    assert float(w.abs().max()) <= bound
+    assert abs(float(w.std()) - bound / math.sqrt(3)) < 0.01
     assert torch.equal(sd['norm.weight'], torch.ones(32))
 
     # without an override the config points at the demo checkpoint
@@ -306,30 +333,25 @@ def test_pretrained_mae_scratch_switch(tmp_path):
 # --------------------------------------------------------------------- #
 # end to end: train a few iterations, evaluate, test and eval tools
 # --------------------------------------------------------------------- #
-def _train_and_test(path, opts, tiny_root, work_dir):
-    cfg = _tiny_cfg(path, opts, tiny_root, work_dir)
-    runner = Runner.from_cfg(cfg)
-    runner.train()
-    assert runner.iter == 1  # 4 training labels kept of 6, batch 4
-    metrics = runner.test()
-    ckpt = osp.join(str(work_dir), 'epoch_1.pth')
-    assert osp.isfile(ckpt)
-    return cfg, metrics, ckpt
-
-
 @pytest.mark.parametrize('path,opts,loss', [
     (NRTR_DEMO, TINY_NRTR_OPTS, 'loss_ce'),
     (SVTR_DEMO, TINY_SVTR_OPTS, 'loss_ctc'),
 ])
 def test_recognizer_trains_and_evaluates(path, opts, loss, tiny_root,
                                          tmp_path):
-    cfg, metrics, ckpt = _train_and_test(path, opts, tiny_root, tmp_path)
-    for prefix in ('a', 'b'):
-        for key in ('word_acc', 'word_acc_ignore_case',
-                    'word_acc_ignore_case_symbol', 'char_recall',
-                    'char_precision'):
-            value = metrics[f'{prefix}/recog/{key}']
-            assert 0.0 <= value <= 1.0
+    cfg = _tiny_cfg(path, opts, tiny_root, tmp_path)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    assert runner.iter == 1  # 4 training labels kept of 6, batch 4
+    ckpt = osp.join(str(tmp_path), 'epoch_1.pth')
+    assert osp.isfile(ckpt)
+    # the config's evaluator on known predictions: per-split prefixes,
+    # the three word accuracies and the character metrics
+    runner.model.predict = _known_predict.__get__(runner.model)
+    metrics = runner.test()
+    assert metrics == {f'{prefix}/recog/{key}': value
+                       for prefix in ('a', 'b')
+                       for key, value in EXPECTED_METRICS.items()}
     # one more training step outside the runner: inputs 32x128, finite loss
     model = MODELS.build(cfg.model)
     ds = DATASETS.build(cfg.train_dataloader.dataset)
@@ -362,6 +384,7 @@ def test_test_tool_main(tiny_root, tmp_path, monkeypatch, capsys):
         'test_dataloader.persistent_workers=False',
         'test_evaluator.dataset_prefixes=[a,b]', 'log_level=WARNING'
     ]
+    monkeypatch.setattr(NRTR, 'predict', _known_predict)
     monkeypatch.setattr('sys.argv', [
         'test.py', NRTR_DEMO, ckpt, '--work-dir',
         str(tmp_path / 'wd'), '--cfg-options', *opts
@@ -372,11 +395,13 @@ def test_test_tool_main(tiny_root, tmp_path, monkeypatch, capsys):
     assert logs, 'test run wrote no metrics json'
     with open(logs[0]) as f:
         res = json.load(f)
-    assert 'a/recog/word_acc_ignore_case_symbol' in res
-    assert 'b/recog/char_recall' in res
+    for prefix in ('a', 'b'):
+        for key, value in EXPECTED_METRICS.items():
+            assert res[f'{prefix}/recog/{key}'] == value, (prefix, key)
 
 
-def test_eval_benchmarks_tool_prints_one_table(tiny_root, tmp_path, capsys):
+def test_eval_benchmarks_tool_prints_one_table(tiny_root, tmp_path, capsys,
+                                              monkeypatch):
     # a tiny CTC checkpoint; the tool builds the same model from config +
     # the same --cfg-options
     cfg = Config.fromfile(SVTR_DEMO)
@@ -400,6 +425,7 @@ def test_eval_benchmarks_tool_prints_one_table(tiny_root, tmp_path, capsys):
         json.dump(ann, f)
 
     out_json = str(tmp_path / 'res.json')
+    monkeypatch.setattr(SVTR, 'predict', _known_predict)
     tool = _load_tool('eval_benchmarks')
     tool.main([
         SVTR_DEMO, ckpt, '--benchmarks',
@@ -409,6 +435,9 @@ def test_eval_benchmarks_tool_prints_one_table(tiny_root, tmp_path, capsys):
     ])
     text = capsys.readouterr().out
     lines = [line for line in text.splitlines() if line.strip()]
+    # (log lines of the checkpoint loader may come first)
+    lines = lines[[i for i, line in enumerate(lines)
+                   if line.startswith('benchmark')][0]:]
     header = lines[0].split()
     assert header == ['benchmark', 'exact', 'ign_case', 'ign_case_sym',
                       'char_R', 'char_P', 'n', 'skipped_empty', 'long_kept']
@@ -423,6 +452,21 @@ def test_eval_benchmarks_tool_prints_one_table(tiny_root, tmp_path, capsys):
         res = json.load(f)
     assert [r['name'] for r in res['results']] == ['a', 'b_json', 'average']
     assert res['results'][0]['num_total'] == 6
+    for row in res['results']:  # both benchmarks hold the same 5 labels
+        for key, value in EXPECTED_METRICS.items():
+            assert row[key] == pytest.approx(value), (row['name'], key)
+    assert res['results'][2]['weighted_word_acc'] == pytest.approx(0.2)
+    assert res['results'][2]['weighted_word_acc_ignore_case_symbol'] == \
+        pytest.approx(0.6)
+    # the printed table shows the same numbers in percent
+    assert rows['a'][1:6] == ['20.00', '40.00', '60.00', '40.38', '95.45']
+    # timings per benchmark: dataset construction and evaluation
+    assert [line.split(':')[0] for line in lines
+            if 'crops/s)' in line] == ['a', 'b_json']
+    r = res['results'][0]
+    assert r['crops_per_s'] == pytest.approx(5 / r['eval_s'])
+    assert res['results'][2]['build_s'] == pytest.approx(
+        r['build_s'] + res['results'][1]['build_s'])
     assert 0.0 <= res['results'][2]['weighted_word_acc'] <= 1.0
 
 

@@ -1,4 +1,5 @@
 """TextViT encoder, its layers and the rectangular sin-cos position table."""
+import logging
 import math
 
 import pytest
@@ -23,33 +24,37 @@ def _vit(**kwargs) -> TextViT:
     return model.eval()
 
 
-def _expected_code(pos: int, i: int, dim: int) -> float:
-    """Channel i of the 1D sin-cos code of width dim, by hand."""
-    half = dim // 2
-    j = i % half
-    omega = 1.0 / 10000**(j / half)
-    return math.sin(pos * omega) if i < half else math.cos(pos * omega)
-
-
 # --------------------------------------------------------------------- #
 # position embedding
 # --------------------------------------------------------------------- #
-def test_sincos_matches_formula_on_8x32():
-    dim, (gh, gw) = 64, (8, 32)
-    pe = sincos_pos_embed_2d(dim, (gh, gw))
+@pytest.mark.parametrize('grid,dim', [((8, 32), 64), ((14, 14), 768),
+                                      ((4, 16), 32), ((8, 40), 384)])
+def test_sincos_matches_mmpretrain_reference(grid, dim):
+    """Reference: mmpretrain's ``build_2d_sincos_position_embedding`` (the
+    table of its MAE). It orders the tokens column-major (token ``c * gh +
+    r``, a transpose of MAE's row-major order on square grids), with the
+    same channels: sin / cos of the column, then sin / cos of the row, and
+    the same frequencies 1 / 10000 ** (i / (C / 4)). Transposed to
+    row-major it must equal our table, which follows MAE's order."""
+    from mmpretrain.models.utils import build_2d_sincos_position_embedding
+    gh, gw = grid
+    ref = build_2d_sincos_position_embedding(grid, dim, cls_token=True)[0]
+    ref_grid = ref[1:].reshape(gw, gh, dim).transpose(0, 1).reshape(-1, dim)
+    pe = sincos_pos_embed_2d(dim, grid)
     assert pe.shape == (gh * gw, dim) and pe.dtype == torch.float32
-    half = dim // 2
-    for r, c in [(0, 0), (0, 16), (1, 0), (3, 7), (7, 31), (5, 20)]:
-        row = pe[r * gw + c]
-        for ch in [0, 1, 5, 15, 16, 17, 31, 32, 40, 48, 63]:
-            if ch < half:  # first half: column index
-                want = _expected_code(c, ch, half)
-            else:  # second half: row index
-                want = _expected_code(r, ch - half, half)
-            assert row[ch].item() == pytest.approx(want, abs=1e-6), (r, c, ch)
-    with_cls = sincos_pos_embed_2d(dim, (gh, gw), cls_token=True)
-    assert with_cls.shape == (gh * gw + 1, dim)
-    assert torch.all(with_cls[0] == 0) and torch.equal(with_cls[1:], pe)
+    # float32 reference: sin/cos of angles up to ~40 differ by ~1e-6
+    torch.testing.assert_close(pe, ref_grid, atol=2e-5, rtol=0)
+    with_cls = sincos_pos_embed_2d(dim, grid, cls_token=True)
+    assert torch.all(with_cls[0] == 0) and torch.equal(with_cls[0], ref[0])
+    assert torch.equal(with_cls[1:], pe)
+    # known values: channel 0 is sin(column), channel C/4 cos(column),
+    # channel C/2 sin(row) (frequency 1 in all three)
+    q = dim // 4
+    r, c = gh - 1, gw - 1
+    assert pe[r * gw + c, 0].item() == pytest.approx(math.sin(c), abs=1e-6)
+    assert pe[r * gw + c, q].item() == pytest.approx(math.cos(c), abs=1e-6)
+    assert pe[r * gw + c, 2 * q].item() == pytest.approx(math.sin(r),
+                                                         abs=1e-6)
 
 
 def test_sincos_rectangular_differs_from_square():
@@ -162,6 +167,35 @@ def test_presets_param_counts():
                                                                       6)
     with pytest.raises(ValueError):
         TextViT(arch='huge-ish')
+
+
+def test_default_init_follows_mae():
+    """MAE's initialize_weights: Linear (qkv included) and the flattened
+    patch projection xavier-uniform, i.e. U(-b, b) with b = sqrt(6 / (fan_in
+    + fan_out)); biases 0, LayerNorm 1/0, cls token N(0, 0.02)."""
+    torch.manual_seed(0)
+    model = _vit(arch=dict(embed_dims=64, num_layers=2, num_heads=2),
+                 with_cls_token=True)
+    weights = [(n, m.weight, m.bias) for n, m in model.named_modules()
+               if isinstance(m, torch.nn.Linear)]
+    assert {n.rpartition('.')[2] for n, _, _ in weights} == {
+        'qkv', 'proj', 'fc1', 'fc2'}
+    proj = model.patch_embed.proj
+    weights.append(('patch_embed.proj', proj.weight.flatten(1), proj.bias))
+    for name, w, b in weights:
+        bound = math.sqrt(6 / (w.shape[0] + w.shape[1]))
+        # uniform on [-b, b]: max |w| reaches b within a few %, std b/sqrt(3)
+        assert w.abs().max() <= bound, name
+        assert w.abs().max() > 0.97 * bound, name
+        assert w.std().item() == pytest.approx(bound / math.sqrt(3),
+                                               rel=0.05), name
+        assert torch.all(b == 0), name
+    for m in model.modules():
+        if isinstance(m, torch.nn.LayerNorm):
+            assert torch.all(m.weight == 1) and torch.all(m.bias == 0)
+    assert model.cls_token.std().item() == pytest.approx(0.02, rel=0.3)
+    assert torch.equal(model.pos_embed[0],
+                       sincos_pos_embed_2d(64, (8, 32), cls_token=True))
 
 
 def test_registry_build():
@@ -377,6 +411,53 @@ def test_load_uses_pos_grid_and_fixed_table_is_kept():
     # torch's own load_state_dict path behaves the same.
     fixed.load_state_dict(src.state_dict())
     assert torch.equal(fixed.pos_embed, table)
+
+
+def _log_records(fn, level='INFO'):
+    """Records (level name, message) that ``fn()`` logs through mmengine's
+    current logger."""
+    import unittest
+
+    from mmengine.logging import MMLogger
+    logger = MMLogger.get_current_instance()
+    with unittest.TestCase().assertLogs(logger, level=level) as cm:
+        fn()
+        logger.log(logging.getLevelName(level), 'end of capture')
+    return [(r.levelname, r.getMessage()) for r in cm.records[:-1]]
+
+
+def test_dropped_learned_pos_embed_is_a_warning():
+    torch.manual_seed(0)
+    learned = _vit(learnable_pos_embed=True)
+    with torch.no_grad():
+        learned.pos_embed.add_(torch.randn_like(learned.pos_embed))
+    fixed = _vit()
+    table = fixed.pos_embed.detach().clone()
+    logs = _log_records(lambda: fixed.load_state_dict(learned.state_dict()))
+    pe_logs = [(lv, m) for lv, m in logs if m.startswith('pos_embed')]
+    assert len(pe_logs) == 1 and pe_logs[0][0] == 'WARNING', logs
+    assert 'DROPPED' in pe_logs[0][1]
+    assert torch.equal(fixed.pos_embed, table)
+
+    # another grid's sin-cos table (fp16 copy, as in a half checkpoint):
+    # nothing learned is lost, so INFO only
+    other = _vit(img_size=(16, 64)).state_dict()
+    other['pos_embed'] = other['pos_embed'].half()
+    del other['pos_grid']  # grid guessed from the token count (4 x 16)
+    logs = _log_records(lambda: fixed.load_state_dict(other))
+    pe_logs = [(lv, m) for lv, m in logs if m.startswith('pos_embed')]
+    assert pe_logs and {lv for lv, _ in pe_logs} == {'INFO'}, logs
+    assert 'sin-cos table of grid (4, 16)' in pe_logs[0][1]
+    assert torch.equal(fixed.pos_embed, table)
+
+    # a learnable model without cls drops a timm checkpoint's learned cls
+    # row: a warning too
+    src = _vit(learnable_pos_embed=True, with_cls_token=True,
+               img_size=(32, 96))
+    dst = _vit(learnable_pos_embed=True)
+    logs = _log_records(lambda: load_backbone_weights(
+        dst, _timm_mae_checkpoint(src)), level='WARNING')
+    assert any('cls row is dropped' in m for lv, m in logs), logs
 
 
 def test_load_zero_match_raises_and_extract_keys(tmp_path):

@@ -284,15 +284,43 @@ def test_model_modes_and_prediction_size():
 
 
 def test_loss_ignores_ignore_pixels():
+    """With part of the pixels set to the ignore label, the loss is the
+    (class-weighted) cross-entropy of the other pixels alone, computed here
+    by hand from the logits; all ignored gives a zero loss that still
+    backpropagates."""
     torch.manual_seed(0)
-    model = _tiny_model()
+    model = _tiny_model().eval()  # deterministic: loss and logits agree
     data = model.data_preprocessor(pseudo_collate(_synth_batch(2)))
-    base = model(**data, mode='loss')['loss_seg']
-    # labels flipped only where they become ignored: loss unchanged on the
-    # rest, and all-ignored gives a zero loss that still backpropagates
-    for s in data['data_samples']:
-        s.gt_sem_seg.data[:] = 255
-    zero = model(**data, mode='loss')['loss_seg']
+    samples = data['data_samples']
+    with torch.no_grad():
+        logits = model(**data, mode='tensor')
+    target = torch.stack([s.gt_sem_seg.data for s in samples]).squeeze(1)
+    target = target.long()
+    assert set(target.unique().tolist()) == {0, 1}
+
+    def loss_with(labels):
+        for s, lab in zip(samples, labels):
+            s.gt_sem_seg.data[0] = lab
+        return model(**data, mode='loss')['loss_seg']
+
+    def by_hand(keep):
+        nll = -logits.log_softmax(1).gather(1, target[:, None])[:, 0]
+        w = torch.ones(2) if model.class_weight is None else \
+            model.class_weight.float()
+        w = w[target]
+        return (w * nll)[keep].sum() / w[keep].sum() * model.loss_weight
+
+    everything = torch.ones_like(target, dtype=torch.bool)
+    with torch.no_grad():
+        base = loss_with(target)
+        torch.testing.assert_close(base, by_hand(everything))
+        g = torch.Generator().manual_seed(0)
+        ignored = torch.rand(target.shape, generator=g) < 0.5
+        partial = loss_with(target.masked_fill(ignored, 255))
+        torch.testing.assert_close(partial, by_hand(~ignored))
+        assert not torch.isclose(partial, base)
+    # all ignored: zero, and the graph stays alive
+    zero = loss_with(torch.full_like(target, 255))
     assert zero.item() == 0. and zero.requires_grad and base > 0
 
 
@@ -325,6 +353,51 @@ def test_a_few_steps_learn_text_masks():
 # --------------------------------------------------------------------- #
 # end to end with the runner
 # --------------------------------------------------------------------- #
+def _fg_and_valid_pixels(dataset_cfg):
+    """Text and non-ignored pixels of a dataset's evaluation masks."""
+    ds = DATASETS.build(dataset_cfg)
+    fg = valid = 0
+    for i in range(len(ds)):
+        s = ds[i]['data_samples']
+        gt = (s.ori_gt_sem_seg if 'ori_gt_sem_seg' in s else s.gt_sem_seg)
+        gt = gt.data
+        fg += int((gt == 1).sum())
+        valid += int((gt != 255).sum())
+    assert 0 < fg <= valid
+    return fg, valid
+
+
+def _check_evaluation_on_constant_predictions(runner, evaluate, dataset_cfg):
+    """The config's evaluation (loop, resizing to the evaluation size,
+    metric) on a model whose logits say 'all text', then 'all background':
+    the scores follow from the pixel counts of the masks alone."""
+    fg, valid = _fg_and_valid_pixels(dataset_cfg)
+
+    def constant(text):
+        def forward_logits(inputs):
+            n, _, h, w = inputs.shape
+            logits = torch.zeros(n, 2, h, w)
+            logits[:, 1 if text else 0] = 1.
+            return logits
+        return forward_logits
+
+    runner.model.forward_logits = constant(text=True)
+    m = evaluate()
+    p = fg / valid  # every valid pixel predicted text: tp = fg, fp = bg
+    assert m['textseg/fgIoU'] == pytest.approx(p)
+    assert m['textseg/precision'] == pytest.approx(p)
+    assert m['textseg/recall'] == pytest.approx(1.)
+    assert m['textseg/Fscore'] == pytest.approx(2 * p / (p + 1))
+    if fg < valid:  # (word crops of the fake TextSeg are all text)
+        assert m['textseg/mIoU'] == pytest.approx(p / 2)  # bgIoU 0
+    runner.model.forward_logits = constant(text=False)
+    m = evaluate()
+    assert m['textseg/fgIoU'] == 0. and m['textseg/recall'] == 0.
+    assert m['textseg/precision'] == 0.  # no text predicted, some exists
+    assert m['textseg/mIoU'] == pytest.approx((1 - p) / 2)
+    del runner.model.forward_logits
+
+
 def test_train_and_evaluate_synthetic_config(tmp_path, monkeypatch):
     cfg = Config.fromfile(config_path(SEG_CFG))
     ckpt = str(tmp_path / 'mms.pth')
@@ -335,9 +408,8 @@ def test_train_and_evaluate_synthetic_config(tmp_path, monkeypatch):
     cfg.val_dataloader.dataset.num_samples = 8
     runner = tiny_runner(cfg, str(tmp_path / 'work'), 4, monkeypatch)
     runner.train()
-    metrics = runner.val()
-    for key in ('fgIoU', 'Fscore', 'precision', 'recall', 'mIoU'):
-        assert 0. <= metrics[f'textseg/{key}'] <= 1.
+    _check_evaluation_on_constant_predictions(
+        runner, runner.val, cfg.val_dataloader.dataset)
 
 
 def test_train_and_evaluate_textseg_config_on_fake_folder(tmp_path,
@@ -353,5 +425,5 @@ def test_train_and_evaluate_textseg_config_on_fake_folder(tmp_path,
     runner = tiny_runner(cfg, str(tmp_path / 'work'), 2, monkeypatch,
                          batch_size=2)
     runner.train()
-    metrics = runner.test()
-    assert 0. <= metrics['textseg/fgIoU'] <= 1.
+    _check_evaluation_on_constant_predictions(
+        runner, runner.test, cfg.test_dataloader.dataset)

@@ -253,6 +253,17 @@ def test_zero_residual_is_bicubic_upsampling():
         assert torch.allclose(sample.pred_img.data, ref, atol=1e-3)
 
 
+def _bicubic(lr: torch.Tensor) -> torch.Tensor:
+    """(N, 3, 16, 64) pixels -> bicubic (N, 3, 32, 128), unclamped."""
+    return torch.nn.functional.interpolate(
+        lr.float(), size=(32, 128), mode='bicubic', align_corners=False)
+
+
+def _zero_residual(model):
+    torch.nn.init.zeros_(model.head.pred.weight)
+    torch.nn.init.zeros_(model.head.pred.bias)
+
+
 def test_model_modes_and_loss():
     torch.manual_seed(0)
     model, cfg = _tiny_model()
@@ -263,10 +274,44 @@ def test_model_modes_and_loss():
     assert set(losses) == {'loss_sr'} and losses['loss_sr'] > 0
     losses['loss_sr'].backward()
     assert model.backbone.patch_embed.proj.weight.grad is not None
+    # Known value: with a zero residual the output is the bicubic
+    # upsampling, so the loss is the bicubic baseline's error against the
+    # HR images, measured in the normalised space.
+    raw = _synth_batch(cfg)
+    lr = torch.stack(raw['inputs'])
+    hr = torch.stack([s.gt_img.data for s in raw['data_samples']])
+    base = model.to_model_space(_bicubic(lr))
+    target = model.to_model_space(hr)
+    _zero_residual(model)
     l1 = MODELS.build(dict(cfg.model, loss_type='l1'))
-    assert l1(**data, mode='loss')['loss_sr'] > 0
+    l1.load_state_dict(model.state_dict())
+    with torch.no_grad():
+        mse = model(**data, mode='loss')['loss_sr']
+        mae = l1(**data, mode='loss')['loss_sr']
+    torch.testing.assert_close(mse, ((base - target)**2).mean(),
+                               rtol=1e-4, atol=0)
+    torch.testing.assert_close(mae, (base - target).abs().mean(),
+                               rtol=1e-4, atol=0)
     with pytest.raises(ValueError):
         MODELS.build(dict(cfg.model, loss_type='ssim'))
+
+
+def _bicubic_baseline_scores(dataset_cfg):
+    """Mean PSNR / SSIM of bicubic upsampling against the HR images of a
+    dataset, computed with scikit-image."""
+    ds = DATASETS.build(dataset_cfg)
+    psnrs, ssims = [], []
+    for i in range(len(ds)):
+        item = ds[i]
+        ref = _bicubic(item['inputs'][None])[0].clamp(0, 255)
+        ref = ref.permute(1, 2, 0).double().numpy()
+        gt = item['data_samples'].gt_img.data.permute(1, 2, 0).double()
+        gt = gt.numpy()
+        psnrs.append(peak_signal_noise_ratio(gt, ref, data_range=255))
+        ssims.append(structural_similarity(
+            gt, ref, data_range=255, channel_axis=-1, gaussian_weights=True,
+            sigma=1.5, use_sample_covariance=False))
+    return float(np.mean(psnrs)), float(np.mean(ssims))
 
 
 # --------------------------------------------------------------------- #
@@ -287,9 +332,13 @@ def test_train_and_evaluate_synthetic_config(tmp_path, monkeypatch):
     cfg.val_dataloader.dataset.num_samples = 8
     runner = tiny_runner(cfg, str(tmp_path / 'work'), 4, monkeypatch)
     runner.train()
+    # the config's evaluation on a model with a known output: a zero
+    # residual makes it bicubic upsampling
+    _zero_residual(runner.model)
     metrics = runner.val()
-    assert 5. < metrics['textsr/PSNR'] < 60.
-    assert 0. < metrics['textsr/SSIM'] <= 1.
+    psnr_ref, ssim_ref = _bicubic_baseline_scores(cfg.val_dataloader.dataset)
+    assert metrics['textsr/PSNR'] == pytest.approx(psnr_ref, rel=1e-4)
+    assert metrics['textsr/SSIM'] == pytest.approx(ssim_ref, rel=1e-4)
 
 
 def test_train_and_evaluate_textzoom_config_on_tiny_lmdbs(tmp_path,
@@ -307,7 +356,12 @@ def test_train_and_evaluate_textzoom_config_on_tiny_lmdbs(tmp_path,
     runner = tiny_runner(cfg, str(tmp_path / 'work'), 2, monkeypatch,
                          batch_size=4)
     runner.train()
+    _zero_residual(runner.model)
     metrics = runner.test()
-    for subset in ('easy', 'medium', 'hard'):
-        assert math.isfinite(metrics[f'{subset}/textsr/PSNR'])
-        assert 0. < metrics[f'{subset}/textsr/SSIM'] <= 1.
+    for subset, ds_cfg in zip(('easy', 'medium', 'hard'),
+                              cfg.test_dataloader.dataset.datasets):
+        psnr_ref, ssim_ref = _bicubic_baseline_scores(ds_cfg)
+        assert metrics[f'{subset}/textsr/PSNR'] == pytest.approx(
+            psnr_ref, rel=1e-4)
+        assert metrics[f'{subset}/textsr/SSIM'] == pytest.approx(
+            ssim_ref, rel=1e-4)

@@ -24,12 +24,10 @@ Every stage takes the options namespace of the tool (``args``; see
 """
 import copy
 import functools
-import glob
 import json
 import math
 import os
 import os.path as osp
-import re
 import statistics
 import time
 from typing import Dict, List, Optional
@@ -477,34 +475,38 @@ def pretrain_losses(checkpoint: str) -> Dict[int, float]:
     ``checkpoint``, read from its text log (``<work_dir>/<time>/<time>.log``;
     the log is per run, while mmengine's visualizer, a process-wide
     instance, can keep writing into the first run's folder)."""
-    line_re = re.compile(r'Epoch\(train\)\s+\[(\d+)\]\[\s*(\d+)/(\d+)\]'
-                         r'.*?\sloss: ([0-9.eE+-]+|nan|inf)')
-    losses = {}
-    for path in sorted(glob.glob(osp.join(osp.dirname(checkpoint), '*',
-                                          '*.log'))):
-        with open(path) as f:
-            for line in f:
-                m = line_re.search(line)
-                if m:
-                    epoch, it, per_epoch = (int(g) for g in m.groups()[:3])
-                    losses[(epoch - 1) * per_epoch + it] = float(m.group(4))
-    return losses
+    from .reading import loss_curve
+    return loss_curve(osp.dirname(checkpoint))
 
 
-def plot_loss_curves(runs: List[dict], path: str) -> bool:
-    """Pretraining loss against iteration, one line per arm (mean over
-    seeds, band = min..max). Note that the arms reconstruct different
-    masks, so their losses measure different tasks. Returns False when no
-    run logged a loss."""
+def plot_loss_curves(runs: List[dict], path: str,
+                     curve_of=None,
+                     ylabel: str = 'masked-patch loss (own masks)',
+                     title: str = 'pretraining loss per arm') -> bool:
+    """Loss against iteration, one line per arm (mean over seeds, band =
+    min..max). By default the pretraining loss of each run's
+    ``checkpoint`` (:func:`pretrain_losses`); note that the arms
+    reconstruct different masks, so their losses measure different tasks.
+
+    Args:
+        runs: Dicts with ``arm`` (and ``checkpoint`` for the default).
+        curve_of: ``run -> {iteration: loss}`` (default: the pretraining
+            log next to ``run['checkpoint']``).
+        ylabel, title: Axis label and title.
+
+    Returns False when no run logged a loss."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+    if curve_of is None:
+        def curve_of(r):
+            return pretrain_losses(r['checkpoint']) \
+                if r.get('checkpoint') else {}
     per_arm: Dict[str, List[Dict[int, float]]] = {}
     for r in runs:
-        if r.get('checkpoint'):
-            curve = pretrain_losses(r['checkpoint'])
-            if curve:
-                per_arm.setdefault(r['arm'], []).append(curve)
+        curve = curve_of(r)
+        if curve:
+            per_arm.setdefault(r['arm'], []).append(curve)
     if not per_arm:
         return False
     fig, ax = plt.subplots(figsize=(7, 4), dpi=120)
@@ -515,8 +517,8 @@ def plot_loss_curves(runs: List[dict], path: str) -> bool:
         if len(curves) > 1:
             ax.fill_between(iters, vals.min(0), vals.max(0), alpha=0.2)
     ax.set_xlabel('iteration')
-    ax.set_ylabel('masked-patch loss (own masks)')
-    ax.set_title('pretraining loss per arm')
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()

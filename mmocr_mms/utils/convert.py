@@ -5,6 +5,9 @@ from typing import Dict, Optional
 
 import torch
 
+from mmocr_mms.models.backbones.checkpoint_convert import \
+    extract_backbone_state_dict
+
 __all__ = ['convert_to_backbone_checkpoint']
 
 
@@ -24,8 +27,6 @@ def convert_to_backbone_checkpoint(src: str,
 
     Returns the ``meta`` dict written.
     """
-    from mmocr_mms.models.backbones.text_vit import \
-        extract_backbone_state_dict
     from mmocr_mms.utils.checkpoint import load_local_checkpoint
     ckpt = load_local_checkpoint(src, map_location='cpu')
     sd = extract_backbone_state_dict(ckpt, prefix)

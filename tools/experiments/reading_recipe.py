@@ -11,7 +11,9 @@ exactly what a user would type; their logs are in the work dir. At the end
 it prints the result table, the wall time of every stage, and the config
 and checkpoint it produced, ready for
 `python tools/eval_benchmarks.py CONFIG CHECKPOINT --benchmarks ...`.
-A `summary.json` in the work dir holds all of it.
+A `summary.json` in the work dir holds all of it. The stages live in
+:mod:`mmocr_mms.experiments.reading`, shared with the equal-budget
+comparison `tools/experiments/reading_protocol.py`.
 
 `--init scratch` skips pretraining (the same fine-tuning from random
 weights), for the MMS-vs-scratch comparison.
@@ -20,14 +22,11 @@ import argparse
 import json
 import os
 import os.path as osp
-import subprocess
-import sys
 import time
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-PRETRAIN_CONFIG = 'configs/mms/mms_text-vit-mini-p8_3e_str-real-synth.py'
-FINETUNE_CONFIG = ('configs/textrecog/svtr/'
-                   'svtr_text-vit-mini-p8_20k-iters_str-real-synth.py')
+from mmocr_mms.experiments.reading import (FINETUNE_CONFIG, PRETRAIN_CONFIG,
+                                           REPO, convert, evaluate, finetune,
+                                           pretrain)
 
 
 def parse_args(argv=None):
@@ -53,24 +52,6 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def run(cmd, log_path):
-    """Run ``cmd`` from the repository root, tee-free: output to a log file;
-    raise with the log's tail when it fails."""
-    print('$ ' + ' '.join(cmd), flush=True)
-    t0 = time.perf_counter()
-    with open(log_path, 'w') as log:
-        proc = subprocess.run(cmd, cwd=REPO, stdout=log,
-                              stderr=subprocess.STDOUT)
-    seconds = time.perf_counter() - t0
-    if proc.returncode != 0:
-        with open(log_path) as f:
-            tail = f.read()[-4000:]
-        raise SystemExit(f'stage failed (exit {proc.returncode}); end of '
-                         f'{log_path}:\n{tail}')
-    print(f'  done in {seconds / 60:.1f} min (log: {log_path})', flush=True)
-    return seconds
-
-
 def main(argv=None):
     args = parse_args(argv)
     wd = osp.abspath(args.work_dir)
@@ -81,60 +62,31 @@ def main(argv=None):
                          '--str-real or set MMOCR_MMS_STR_REAL')
     env_root = f'MMOCR_MMS_STR_REAL={str_real}'
     os.environ['MMOCR_MMS_STR_REAL'] = str_real
-    py = sys.executable
     times = {}
     t_start = time.perf_counter()
 
     backbone = None
     if args.init == 'mms':
         pre_dir = osp.join(wd, 'pretrain')
-        times['pretrain'] = run([
-            py, 'tools/train.py', args.pretrain_config, '--work-dir', pre_dir,
-            '--cfg-options', f'randomness.seed={args.seed}',
-            f'train_cfg.max_epochs={args.pretrain_epochs}',
-            f'train_dataloader.dataset.datasets.3.num_samples='
-            f'{args.pretrain_synth}',
-            f'param_scheduler.1.T_max={args.pretrain_epochs}',
-            f'param_scheduler.1.end={args.pretrain_epochs}',
-            f'default_hooks.checkpoint.interval={args.pretrain_epochs}'
-        ], osp.join(wd, 'pretrain.log'))
+        times['pretrain'], last = pretrain(
+            args.pretrain_config, pre_dir, osp.join(wd, 'pretrain.log'),
+            epochs=args.pretrain_epochs, num_synth=args.pretrain_synth,
+            seed=args.seed)
         backbone = osp.join(pre_dir, 'backbone.pth')
-        times['convert'] = run([
-            py, 'tools/model_converters/mms_to_backbone.py',
-            osp.join(pre_dir, f'epoch_{args.pretrain_epochs}.pth'), backbone
-        ], osp.join(wd, 'convert.log'))
+        times['convert'] = convert(last, backbone,
+                                   osp.join(wd, 'convert.log'))
 
-    ft_dir = osp.join(wd, 'finetune')
-    iters = args.finetune_iters
-    init = (f'model.backbone.init_cfg.checkpoint={backbone}'
-            if backbone else 'model.backbone.init_cfg=None')
-    warmup = min(300, max(1, iters // 10))
-    times['finetune'] = run([
-        py, 'tools/train.py', args.finetune_config, '--work-dir', ft_dir,
-        '--cfg-options', init, f'randomness.seed={args.seed}',
-        f'train_dataloader.batch_size={args.batch_size}',
-        f'train_dataloader.sampler.seed={args.seed}',
-        f'train_cfg.max_iters={iters}',
-        f'train_cfg.val_interval={iters + 1}',
-        f'param_scheduler.0.end={warmup}',
-        f'param_scheduler.1.begin={warmup}',
-        f'param_scheduler.1.T_max={iters - warmup}',
-        f'param_scheduler.1.end={iters}',
-        f'default_hooks.checkpoint.interval={iters}'
-    ], osp.join(wd, 'finetune.log'))
-    checkpoint = osp.join(ft_dir, f'iter_{iters}.pth')
-    config = osp.join(ft_dir, osp.basename(args.finetune_config))
+    times['finetune'], config, checkpoint = finetune(
+        args.finetune_config, osp.join(wd, 'finetune'),
+        osp.join(wd, 'finetune.log'), backbone=backbone,
+        iters=args.finetune_iters, batch_size=args.batch_size,
+        seed=args.seed)
 
     benchmarks = args.benchmarks or [osp.join(str_real, 'iiit5k_test'),
                                      osp.join(str_real, 'svt_test')]
-    names = [osp.basename(b.rstrip('/')).split('_')[0].upper()
-             for b in benchmarks]
     result_json = osp.join(wd, 'results.json')
-    times['evaluate'] = run([
-        py, 'tools/eval_benchmarks.py', config, checkpoint, '--benchmarks',
-        *benchmarks, '--names', *names, '--json', result_json,
-        '--num-workers', '1'
-    ], osp.join(wd, 'evaluate.log'))
+    times['evaluate'] = evaluate(config, checkpoint, benchmarks, result_json,
+                                 osp.join(wd, 'evaluate.log'))
     times['total'] = time.perf_counter() - t_start
 
     with open(result_json) as f:

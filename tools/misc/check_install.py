@@ -4,8 +4,9 @@ Checks, without importing torch (so it takes well under a second):
 * every package pinned in requirements/constraints.txt is installed at that
   version (a compiled ``mmcv`` 2.0.x counts for ``mmcv-lite``);
 * every package that `make install` installs (requirements/runtime.txt,
-  tests.txt, benchmark.txt, lite.txt, fonts.txt) is pinned there, so none escapes the
-  check;
+  tests.txt, benchmark.txt, lite.txt, fonts.txt, deploy.txt) is pinned there, so none escapes the
+  check (the optional requirements/peer.txt, which `make install` leaves out,
+  is pinned there too but need not be installed);
 * ``mmocr_mms`` imports from this checkout.
 Prints what is missing and exits 1 otherwise.
 """
@@ -18,7 +19,10 @@ import sys
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 #: the requirement files `make force-install` installs
 INSTALLED_FILES = ('runtime.txt', 'tests.txt', 'benchmark.txt', 'lite.txt',
-                   'fonts.txt')
+                   'fonts.txt', 'deploy.txt')
+#: optional requirement files `make install` does not install (their pins
+#: in constraints.txt are not required to be installed)
+OPTIONAL_FILES = ('peer.txt', )
 
 
 def pinned(path):
@@ -58,9 +62,19 @@ def installed(name):
         return None
 
 
+def optional_names(root=ROOT):
+    """Lower-case names of the packages of :data:`OPTIONAL_FILES`."""
+    return {name.lower() for fname in OPTIONAL_FILES
+            if osp.isfile(osp.join(root, 'requirements', fname))
+            for name in required(osp.join(root, 'requirements', fname))}
+
+
 def main() -> int:
     problems = unpinned()
+    optional = optional_names()
     for name, want in pinned(osp.join(ROOT, 'requirements', 'constraints.txt')):
+        if name.lower() in optional:
+            continue
         have = installed(name)
         if name == 'mmcv-lite' and have is None:
             full = installed('mmcv')

@@ -15,9 +15,10 @@ group per strategy and no padding at all. ``'pad'`` instead pads every
 sample to the batch maximum and masks the padded keys in attention. Both
 give the same loss and gradients as processing samples one by one (tested).
 """
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Callable, Dict, List, Optional, Tuple, Union
 
 import torch
+import torch.nn as nn
 from mmengine.model import BaseModel
 from mmocr.registry import MODELS
 
@@ -38,12 +39,14 @@ class MMS(BaseModel):
         norm_pix (bool): Predict per-patch normalised pixels (target minus
             the patch mean, over sqrt(var + 1e-6)). Defaults to True.
         encoder_batching (str): ``'bucket'`` or ``'pad'`` (module doc).
-        compile (bool | dict): ``torch.compile`` the encoder blocks and the
-            decoder (a dict is passed to ``torch.compile`` as options, e.g.
-            ``dict(mode='max-autotune')``). The forward methods are
-            compiled in place, so checkpoints keep their keys. Off by
-            default (compilation takes tens of seconds and needs a C++
-            compiler on CPU).
+        compile (bool | dict): ``torch.compile`` the encoder (its
+            ``forward_tokens``: blocks and final norm) and the decoder (a
+            dict is passed to ``torch.compile`` as options, e.g.
+            ``dict(mode='max-autotune')``). No module is wrapped, so
+            checkpoints keep their keys, and a ``copy.deepcopy`` of the
+            model (EMA hooks, model averaging) runs compiled code on its
+            own weights. Off by default (compilation takes tens of seconds
+            and needs a C++ compiler on CPU).
         data_preprocessor (dict, optional): Defaults to MMOCR's
             ``TextRecogDataPreprocessor`` with ImageNet mean/std in RGB,
             the normalisation the fine-tuning configs use, so the encoder
@@ -92,14 +95,47 @@ class MMS(BaseModel):
         self.encoder_batching = encoder_batching
         self.patch_size = self.backbone.patch_size
         self.grid = self.backbone.grid
-        if compile:
-            options = compile if isinstance(compile, dict) else {}
-            # Instance attributes shadow the class methods; module names
-            # (and so state-dict keys) are unchanged.
-            self.backbone.forward_tokens = torch.compile(
-                self.backbone.forward_tokens, **options)
-            self.decoder.forward = torch.compile(self.decoder.forward,
-                                                 **options)
+        if not isinstance(compile, (bool, dict)):
+            raise ValueError(
+                f'compile must be a bool or a dict, got {compile!r}')
+        # Options only: the compiled functions are built on first use
+        # (:meth:`_compiled`) and never copied with the model.
+        self.compile_options = (dict(compile) if isinstance(compile, dict)
+                                else {}) if compile else None
+
+    # ------------------------------------------------------------------
+    # torch.compile, copy-safe
+    # ------------------------------------------------------------------
+    def _compiled(self, name: str) -> Callable:
+        """The compiled *unbound* function ``name`` (``'tokens'``: the
+        backbone's ``forward_tokens``; ``'decoder'``: ``nn.Module``'s call,
+        hooks included); the module is passed as its first argument.
+
+        Unbound, so nothing ties a compiled function to one instance's
+        weights: a ``copy.deepcopy`` of the model (EMA, model averaging)
+        runs its own parameters. Kept out of the pickled / copied state
+        (:meth:`__getstate__`); each instance builds them on first use.
+        """
+        fns = self.__dict__.get('_compiled_fns')
+        if fns is None:
+            opts = self.compile_options
+            fns = dict(
+                tokens=torch.compile(
+                    type(self.backbone).forward_tokens, **opts),
+                decoder=torch.compile(nn.Module._call_impl, **opts))
+            self.__dict__['_compiled_fns'] = fns
+        return fns[name]
+
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()
+        state.pop('_compiled_fns', None)
+        return state
+
+    def _encode_tokens(self, x: torch.Tensor,
+                       pad: Optional[torch.Tensor]) -> torch.Tensor:
+        if self.compile_options is None:
+            return self.backbone.forward_tokens(x, pad)
+        return self._compiled('tokens')(self.backbone, x, pad)
 
     # ------------------------------------------------------------------
     # the steps of the method
@@ -158,7 +194,7 @@ class MMS(BaseModel):
             x = torch.gather(tokens if whole else tokens[idx], 1, gather_idx)
             valid = torch.gather(vis, 1, order)  # False only for padding
             pad = None if bool(valid.all()) else ~valid
-            x = self.backbone.forward_tokens(x, pad)
+            x = self._encode_tokens(x, pad)
             latents = x[:, e:] if pad is None else \
                 x[:, e:] * valid[..., None]  # padded slots -> zeros
             # Scatter back to grid positions (padded slots point at masked
@@ -177,7 +213,9 @@ class MMS(BaseModel):
     def forward_decoder(self, latent: torch.Tensor,
                         mask: torch.Tensor) -> torch.Tensor:
         """(N, E + L, C_enc), (N, L) -> predicted pixels (N, L, p*p*C)."""
-        return self.decoder(latent, mask)
+        if self.compile_options is None:
+            return self.decoder(latent, mask)
+        return self._compiled('decoder')(self.decoder, latent, mask)
 
     def target(self, imgs: torch.Tensor) -> torch.Tensor:
         """Pixel target (N, L, p*p*C), normalised per patch if norm_pix."""

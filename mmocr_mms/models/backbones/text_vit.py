@@ -6,29 +6,24 @@ Parameter names follow timm's ``VisionTransformer`` (``patch_embed.proj``,
 Union14M encoder checkpoints load by key. The fixed sin-cos position table is
 built on the true rectangular grid (see
 :mod:`mmocr_mms.models.utils.pos_embed`) and the grid is stored in a
-``pos_grid`` buffer so checkpoints remember it.
+``pos_grid`` buffer so checkpoints remember it. Checkpoint layouts (runner,
+converted, timm / MAE / MAERec) and the position-table adaptation on load
+live in :mod:`mmocr_mms.models.backbones.checkpoint_convert`.
 """
-import logging
-import os
 from collections.abc import Mapping
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
-from mmengine.logging import print_log
 from mmengine.model import BaseModule
-from mmengine.runner.checkpoint import CheckpointLoader
 from torch import nn
 
 from mmocr.registry import MODELS
 from ..layers import PatchEmbed, TransformerBlock
-from ..utils import infer_grid, resize_pos_embed, sincos_pos_embed_2d
+from ..utils import resize_pos_embed, sincos_pos_embed_2d
+# load_backbone_weights is also importable from here (older imports)
+from .checkpoint_convert import adapt_pos_embed, load_backbone_weights
 
-__all__ = ['TextViT', 'extract_backbone_state_dict', 'load_backbone_weights']
-
-# Keys that make a checkpoint look like a backbone without holding any of
-# its learned layer weights; a load that matches only these is treated as a
-# failed load (see load_backbone_weights).
-_NON_LAYER_KEYS = ('pos_embed', 'pos_grid', 'cls_token')
+__all__ = ['TextViT']
 
 
 @MODELS.register_module()
@@ -50,7 +45,8 @@ class TextViT(BaseModule):
         learnable_pos_embed: Whether ``pos_embed`` (initialised as the 2D
             sin-cos table) is trained. When False the table is fixed and a
             checkpoint's ``pos_embed`` is always ignored on load (the
-            deterministic table of *this* model is kept), see
+            deterministic table of *this* model is kept; a learned table
+            dropped this way is logged as a WARNING), see
             :meth:`_load_from_state_dict`.
         out_type: 'featmap' -> (N, C, gh, gw); 'sequence' -> (N, L, C) patch
             tokens (cls token dropped); 'cls' -> (N, C) class token (needs
@@ -251,14 +247,16 @@ class TextViT(BaseModule):
         return self
 
     def init_weights(self) -> None:
-        """MAE-style init, then ``init_cfg`` (e.g. a Pretrained checkpoint).
+        """MAE's init, then ``init_cfg`` (e.g. a Pretrained checkpoint).
 
         Without ``init_cfg`` (or with only Pretrained entries, which then
-        overwrite it): Linear weights trunc-normal(std=0.02) with zero bias,
+        overwrite it) the encoder is initialised as MAE's
+        ``MaskedAutoencoderViT.initialize_weights`` does: every Linear weight
+        (the fused qkv projection included) xavier-uniform with zero bias,
         LayerNorm 1/0, ``patch_embed.proj`` xavier-uniform on its flattened
-        (C, in_ch*p*p) weight with zero bias, cls token normal(std=0.02);
-        ``pos_embed`` keeps its sin-cos initialisation. Other init_cfg types
-        replace this default entirely.
+        (C, in_ch*p*p) view (MAE treats it like a Linear layer) with zero
+        bias, cls token normal(std=0.02); ``pos_embed`` keeps its sin-cos
+        table. Other init_cfg types replace this default entirely.
 
         A single ``dict(type='Pretrained', checkpoint=..., prefix=...)`` is
         loaded with :func:`load_backbone_weights`: a checkpoint of which no
@@ -285,9 +283,10 @@ class TextViT(BaseModule):
         super().init_weights()
 
     def _default_init(self) -> None:
+        """MAE's weight init (see :meth:`init_weights`)."""
         for m in self.modules():
             if isinstance(m, nn.Linear):
-                nn.init.trunc_normal_(m.weight, std=.02)
+                nn.init.xavier_uniform_(m.weight)
                 if m.bias is not None:
                     nn.init.zeros_(m.bias)
             elif isinstance(m, nn.LayerNorm):
@@ -436,228 +435,18 @@ class TextViT(BaseModule):
           this model's table); the checkpoint's value only tells the source
           grid. Absent entries (timm checkpoints) are not reported missing.
         * fixed (non-learnable) ``pos_embed``: the model keeps its own
-          sin-cos table whatever the checkpoint holds (logged at INFO when
-          they differ); absent entries are not reported missing.
+          sin-cos table whatever the checkpoint holds; when they differ this
+          is logged at INFO if the checkpoint's table is the sin-cos table
+          of another grid, and as a WARNING if it is anything else (a
+          learned table, which is dropped). Absent entries are not reported
+          missing.
         * learnable ``pos_embed``: when the checkpoint's grid (from its
           ``pos_grid``, else :func:`infer_grid` on its token count) or its
           cls row differs from this model's, the grid part is resized
-          bicubically and the cls row dropped (model without cls) or
-          zero-filled (checkpoint without cls).
+          bicubically and the cls row dropped (model without cls; a
+          WARNING) or zero-filled (checkpoint without cls).
         """
-        self._adapt_pos_embed(state_dict, prefix)
+        adapt_pos_embed(self, state_dict, prefix)
         super()._load_from_state_dict(state_dict, prefix, local_metadata,
                                       strict, missing_keys, unexpected_keys,
                                       error_msgs)
-
-    def _adapt_pos_embed(self, state_dict: dict, prefix: str) -> None:
-        pe_key, grid_key = prefix + 'pos_embed', prefix + 'pos_grid'
-        src_grid_t = state_dict.get(grid_key)
-        state_dict[grid_key] = self.pos_grid.detach().clone()
-        ours = self.pos_embed.detach()
-        src = state_dict.get(pe_key)
-        if not self.learnable_pos_embed:
-            if src is not None and (src.shape != ours.shape
-                                    or not torch.allclose(
-                                        src.to(ours), ours, atol=1e-5)):
-                print_log(
-                    f'{pe_key}: checkpoint table {tuple(src.shape)} ignored, '
-                    f'keeping the fixed sin-cos table of grid {self._grid} '
-                    f'(learnable_pos_embed=False)',
-                    logger='current')
-            state_dict[pe_key] = ours.clone()
-            return
-        if src is None or not torch.is_tensor(src) or src.dim() != 3 or \
-                src.shape[-1] != ours.shape[-1]:
-            return  # missing / malformed: let the default loader report it
-        num_src = src.shape[1]
-        try:
-            if src_grid_t is not None:
-                src_grid = tuple(int(v) for v in src_grid_t.flatten()[:2])
-                src_extra = num_src - src_grid[0] * src_grid[1]
-            elif src.shape == ours.shape:
-                return  # same layout assumed: nothing to tell otherwise
-            else:
-                src_grid, src_extra = self._guess_src_layout(
-                    num_src, has_cls=prefix + 'cls_token' in state_dict)
-        except ValueError as err:
-            print_log(f'{pe_key}: cannot resize ({err})', logger='current')
-            return
-        if src_extra not in (0, 1):
-            print_log(f'{pe_key}: {num_src} tokens do not fit grid '
-                      f'{src_grid} (+0/1 cls); not resized',
-                      logger='current')
-            return
-        if src_grid == self._grid and src_extra == self.num_extra_tokens:
-            return
-        grid_part = resize_pos_embed(src[:, src_extra:], src_grid,
-                                     self._grid)
-        parts = [grid_part]
-        if self.with_cls_token:
-            # Keep the checkpoint's cls row, or start it at zero like the
-            # sin-cos table does.
-            parts.insert(0, src[:, :1] if src_extra else
-                         src.new_zeros(1, 1, src.shape[-1]))
-        state_dict[pe_key] = torch.cat(parts, dim=1)
-        print_log(
-            f'{pe_key}: resized from grid {src_grid} (+{src_extra} cls) to '
-            f'{self._grid} (+{self.num_extra_tokens} cls)',
-            logger='current')
-
-    def _guess_src_layout(self, num_tokens: int,
-                          has_cls: bool) -> Tuple[Tuple[int, int], int]:
-        """(grid, num_extra) of a checkpoint table without ``pos_grid``;
-        tries the layout implied by the presence of ``cls_token`` first."""
-        errors = []
-        for extra in ((1, 0) if has_cls else (0, 1)):
-            try:
-                return infer_grid(num_tokens - extra, self._grid), extra
-            except ValueError as err:
-                errors.append(str(err))
-        raise ValueError('; '.join(errors))
-
-
-def extract_backbone_state_dict(checkpoint: Mapping,
-                                prefix: Optional[str] = None
-                                ) -> Dict[str, torch.Tensor]:
-    """Normalise a checkpoint to backbone-relative keys.
-
-    Handles runner checkpoints (``{'state_dict': {'backbone.x': ...}}``),
-    converted backbone files (keys with or without ``backbone.``) and timm /
-    MAE / MAERec / Union14M files (``{'model': {...}}``, timm names).
-
-    Args:
-        checkpoint: Loaded checkpoint (any of the above).
-        prefix: Keep only keys under this prefix and strip it (a missing
-            trailing '.' is added). None: strip ``backbone.`` if any key has
-            it, else ``encoder.``, else keep all keys.
-
-    Returns:
-        Tensor-only dict without DDP ``module.`` prefixes and without MAE
-        decoder entries (``decoder*``, ``mask_token``), which never belong
-        to an encoder.
-    """
-    sd: Any = checkpoint
-    # Unwrap nested containers ({'state_dict': ...}, {'model': ...}).
-    for _ in range(3):
-        if not isinstance(sd, Mapping):
-            break
-        for wrapper in ('state_dict', 'model'):
-            if isinstance(sd.get(wrapper), Mapping):
-                sd = sd[wrapper]
-                break
-        else:
-            break
-    if not isinstance(sd, Mapping):
-        raise TypeError(f'checkpoint holds no state dict ({type(sd)})')
-    sd = {k: v for k, v in sd.items() if torch.is_tensor(v)}
-    if sd and all(k.startswith('module.') for k in sd):
-        sd = {k[len('module.'):]: v for k, v in sd.items()}
-    if prefix:
-        prefix = prefix if prefix.endswith('.') else prefix + '.'
-        sd = {k[len(prefix):]: v for k, v in sd.items()
-              if k.startswith(prefix)}
-    else:
-        for auto in ('backbone.', 'encoder.'):
-            if any(k.startswith(auto) for k in sd):
-                sd = {k[len(auto):]: v for k, v in sd.items()
-                      if k.startswith(auto)}
-                break
-    return {
-        k: v
-        for k, v in sd.items()
-        if not (k.startswith('decoder') or k.startswith('mask_token'))
-    }
-
-
-def _is_fixed_pos_embed(model: nn.Module, key: str) -> bool:
-    """Whether ``key`` names the non-learnable pos_embed of a TextViT."""
-    owner_name, _, leaf = key.rpartition('.')
-    if leaf != 'pos_embed':
-        return False
-    try:
-        owner = model.get_submodule(owner_name) if owner_name else model
-    except AttributeError:
-        return False
-    return isinstance(owner, TextViT) and not owner.learnable_pos_embed
-
-
-def load_backbone_weights(model: nn.Module,
-                          checkpoint: Union[str, os.PathLike, Mapping],
-                          prefix: Optional[str] = None,
-                          strict: bool = False,
-                          logger: Optional[Any] = None) -> Dict[str, Any]:
-    """Load encoder weights from any supported checkpoint layout.
-
-    Keys are normalised with :func:`extract_backbone_state_dict`; the
-    position embedding is adapted by :meth:`TextViT._load_from_state_dict`.
-    Tensors whose shape differs from the model's (other than ``pos_embed``)
-    are skipped and listed as ``mismatched``.
-
-    Args:
-        model: The backbone (a :class:`TextViT`, or any module whose keys
-            match the normalised checkpoint).
-        checkpoint: Path (loaded on CPU through mmengine's
-            ``CheckpointLoader``) or an already loaded dict.
-        prefix: See :func:`extract_backbone_state_dict`.
-        strict: Raise RuntimeError when anything is missing, unexpected or
-            mismatched.
-        logger: mmengine logger (name) for the report; default 'current'.
-
-    Returns:
-        dict(missing=[...], unexpected=[...], mismatched=[...],
-        matched=int): ``matched`` counts checkpoint tensors whose values
-        were loaded (a fixed sin-cos ``pos_embed`` and ``pos_grid`` are not
-        counted).
-
-    Raises:
-        ValueError: When no layer weight matches, i.e. nothing but
-            ``pos_embed`` / ``pos_grid`` / ``cls_token`` (wrong prefix or
-            naming would otherwise leave a randomly initialised encoder).
-    """
-    logger = logger if logger is not None else 'current'
-    if isinstance(checkpoint, (str, os.PathLike)):
-        source = str(checkpoint)
-        checkpoint = CheckpointLoader.load_checkpoint(
-            source, map_location='cpu')
-    else:
-        source = '<state dict>'
-    sd = extract_backbone_state_dict(checkpoint, prefix)
-    model_sd = model.state_dict()
-
-    mismatched = []
-    for k in list(sd):
-        if k in model_sd and k.rpartition('.')[2] != 'pos_embed' and \
-                sd[k].shape != model_sd[k].shape:
-            mismatched.append(f'{k}: checkpoint {tuple(sd[k].shape)} vs '
-                              f'model {tuple(model_sd[k].shape)}')
-            del sd[k]
-    loaded = [
-        k for k in sd if k in model_sd and k.rpartition('.')[2] != 'pos_grid'
-        and not _is_fixed_pos_embed(model, k)
-    ]
-    if not any(k.rpartition('.')[2] not in _NON_LAYER_KEYS for k in loaded):
-        raise ValueError(
-            f'no layer weight of {source} matches the model (prefix='
-            f'{prefix!r}); checkpoint keys e.g. {list(sd)[:5]}, model keys '
-            f'e.g. {list(model_sd)[:5]}')
-
-    result = model.load_state_dict(sd, strict=False)
-    missing = list(result.missing_keys)
-    unexpected = list(result.unexpected_keys)
-    lines = [f'loaded {len(loaded)} tensors from {source}']
-    if missing:
-        lines.append(f'missing keys: {", ".join(missing)}')
-    if unexpected:
-        lines.append(f'unexpected keys: {", ".join(unexpected)}')
-    if mismatched:
-        lines.append(f'shape mismatches (skipped): {"; ".join(mismatched)}')
-    problems = bool(missing or unexpected or mismatched)
-    print_log('\n'.join(lines), logger=logger,
-              level=logging.WARNING if problems else logging.INFO)
-    if strict and problems:
-        raise RuntimeError('\n'.join(lines))
-    return dict(
-        missing=missing,
-        unexpected=unexpected,
-        mismatched=mismatched,
-        matched=len(loaded))

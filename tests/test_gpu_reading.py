@@ -1,0 +1,190 @@
+"""The GPU reading recipe, as far as a CPU can check it: the carried
+lexicon round-trips, the carried (subset) fonts render the same pixels as
+the packaged ones, the crops are packed as documented, the GPU configs
+parse and build models of the stated shapes, and the driver's timeline
+fits the budget."""
+import importlib.util
+import os
+import os.path as osp
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+
+from mmocr_mms.utils.lexicon import read_lexicon, write_lexicon
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+PRETRAIN = osp.join(ROOT, 'configs/mms/mms_text-vit-s_h200-3min_str-real.py')
+FINETUNE = osp.join(
+    ROOT, 'configs/textrecog/svtr/svtr_text-vit-s_h200-4min_str-real-synth.py')
+
+
+def _load(name, rel):
+    spec = importlib.util.spec_from_file_location(name, osp.join(ROOT, rel))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope='module')
+def pack():
+    return _load('pack_gpu_reading', 'tools/misc/pack_gpu_reading.py')
+
+
+@pytest.fixture(scope='module')
+def driver():
+    return _load('reading_gpu', 'tools/recipes/reading_gpu.py')
+
+
+# -- lexicon -----------------------------------------------------------------
+def test_wordfreq_lexicon_round_trips(tmp_path):
+    from mmocr_mms.datasets.synth_text import wordfreq_lexicon
+    words = wordfreq_lexicon(100000)  # what the pack script exports
+    path = tmp_path / 'lexicon.txt'
+    assert write_lexicon(path, words) == len(words)
+    assert read_lexicon(path) == tuple(words)
+    text = path.read_text(encoding='utf-8')
+    assert text.endswith('\n') and text.count('\n') == len(words)
+
+
+def test_lexicon_order_and_characters_kept(tmp_path):
+    words = ['the', 'Zebra', 'café', "don't", '42', 'the']
+    path = tmp_path / 'w.txt'
+    write_lexicon(path, words)
+    assert path.read_bytes() == "the\nZebra\ncafé\ndon't\n42\nthe\n".encode()
+    assert read_lexicon(path) == tuple(words)
+
+
+@pytest.mark.parametrize('words,match', [
+    (['two words'], 'entry 0'),
+    (['ok', ''], 'entry 1'),
+    (['ok', 3], 'entry 1 is not a str'),
+])
+def test_write_lexicon_refuses_bad_words(tmp_path, words, match):
+    with pytest.raises(ValueError, match=match):
+        write_lexicon(tmp_path / 'w.txt', words)
+
+
+@pytest.mark.parametrize('content,match', [
+    ('', 'holds no word'),
+    ('a\n\nb\n', 'line 2'),
+    ('a\nb c\n', 'line 2'),
+])
+def test_read_lexicon_refuses_bad_files(tmp_path, content, match):
+    path = tmp_path / 'w.txt'
+    path.write_text(content, encoding='utf-8')
+    with pytest.raises(ValueError, match=match):
+        read_lexicon(path)
+    with pytest.raises(ValueError, match='not a file'):
+        read_lexicon(tmp_path / 'missing.txt')
+
+
+# -- fonts and crops -------------------------------------------------------------
+def test_subset_font_renders_the_same_pixels(tmp_path, pack):
+    from mmocr_mms.datasets.synth_render import (WordRenderer,
+                                                 dejavu_font_paths)
+    fonts = dejavu_font_paths()
+    if not fonts:
+        pytest.skip('matplotlib DejaVu fonts not installed')
+    src = min(fonts, key=osp.getsize)
+    dst = str(tmp_path / osp.basename(src))
+    pack.subset_font(src, dst)
+    assert osp.getsize(dst) < osp.getsize(src) / 3
+    a = WordRenderer(fonts=[src], lexicon='builtin')
+    b = WordRenderer(fonts=[dst], lexicon='builtin')
+    assert a.lexicon == b.lexicon and not b.skipped_fonts
+    for i in range(12):
+        img_a, text_a, fg_a = a.render(3, i)
+        img_b, text_b, fg_b = b.render(3, i)
+        assert text_a == text_b
+        np.testing.assert_array_equal(img_a, img_b)
+        np.testing.assert_array_equal(fg_a, fg_b)
+
+
+def test_pack_split_resizes_to_height_and_keeps_labels(tmp_path, pack):
+    src = tmp_path / 'src' / 'demo'
+    (src / 'IMG').mkdir(parents=True)
+    cv2.imwrite(str(src / 'IMG' / 'a.png'),
+                np.full((64, 200, 3), 200, np.uint8))
+    cv2.imwrite(str(src / 'IMG' / 'b.jpg'),
+                np.full((16, 40, 3), 50, np.uint8))
+    (src / 'labels.tsv').write_text('IMG/a.png\tHello World\nIMG/b.jpg\t42\n',
+                                    encoding='utf-8')
+    dst = tmp_path / 'dst'
+    assert pack.pack_split(str(tmp_path / 'src'), 'demo', str(dst), 32,
+                           85) == 2
+    assert (dst / 'demo' / 'labels.tsv').read_text(encoding='utf-8') == \
+        'IMG/a.jpg\tHello World\nIMG/b.jpg\t42\n'
+    a = cv2.imread(str(dst / 'demo' / 'IMG' / 'a.jpg'))
+    b = cv2.imread(str(dst / 'demo' / 'IMG' / 'b.jpg'))
+    assert a.shape == (32, 100, 3) and b.shape == (32, 80, 3)
+    assert abs(int(a.mean()) - 200) <= 2 and abs(int(b.mean()) - 50) <= 2
+    # height 0: the original files, byte for byte
+    assert pack.pack_split(str(tmp_path / 'src'), 'demo',
+                           str(tmp_path / 'orig'), 0, 85) == 2
+    assert (tmp_path / 'orig' / 'demo' / 'IMG' / 'a.png').read_bytes() == \
+        (src / 'IMG' / 'a.png').read_bytes()
+
+
+# -- configs -------------------------------------------------------------------
+def test_pretrain_config_builds_text_vit_s_mms():
+    from mmocr.registry import MODELS
+    from mmengine.registry import init_default_scope
+    cfg = Config.fromfile(PRETRAIN)
+    init_default_scope('mmocr')
+    import mmocr_mms  # noqa: F401
+    # the recipe sets the deadline as custom_hooks.0.deadline
+    assert cfg.custom_hooks[0].type == 'TrainTimeBudgetHook'
+    assert {h.type for h in cfg.custom_hooks} >= {'MaskEpochHook'}
+    copies = cfg.train_dataloader.dataset.datasets
+    seeds = [c.dataset.pipeline[2].seed for c in copies]
+    assert len(copies) == cfg.mask_copies == 10
+    assert len(set(seeds)) == 10  # a fresh mask per pass over the crops
+    assert all(c.splits == ['iiit5k_train', 'svt_train', 'ic15_train']
+               for c in copies)
+    model = MODELS.build(cfg.model)
+    enc = model.backbone
+    assert (enc.patch_size, enc.embed_dims, len(enc.blocks)) == (4, 384, 12)
+    n = sum(p.numel() for p in enc.parameters())
+    assert 21e6 < n < 22e6
+
+
+def test_finetune_config_builds_text_vit_s_ctc():
+    from mmocr.registry import MODELS
+    from mmengine.registry import init_default_scope
+    import mmocr_mms  # noqa: F401
+    cfg = Config.fromfile(FINETUNE)
+    init_default_scope('mmocr')
+    assert cfg.custom_hooks[0].type == 'TrainTimeBudgetHook'
+    assert cfg.train_dataloader.batch_size == 512
+    ds = cfg.train_dataloader.dataset.datasets
+    assert [d.type for d in ds] == ['TSVSplitsDataset', 'LabelledLMDBDataset']
+    assert cfg.train_dataloader.sampler.type == 'MixedSourceSampler'
+    cfg.model.backbone.init_cfg = None
+    model = MODELS.build(cfg.model).eval()
+    with torch.no_grad():
+        feat = model.extract_feat(torch.zeros(2, 3, 32, 128))
+        out = model.encoder(feat)
+    assert tuple(feat.shape) == (2, 384, 8, 32)
+    assert tuple(out.shape) == (2, 384, 1, 32)  # 32 CTC frames
+
+
+# -- driver --------------------------------------------------------------------
+def test_timeline_fits_the_budget(driver):
+    d = driver.plan(1000.0, 540.0)
+    assert d == pytest.approx(dict(pretrain=1205.2, finetune=1469.8,
+                                   evaluate=1515.7))
+    with pytest.raises(ValueError, match='budget'):
+        driver.plan(0.0, 0)
+
+
+def test_small_settings_are_tiny(driver):
+    args = driver.parse_args(['--out', 'x', '--small', '--device', 'cpu'])
+    s = driver.settings(args)
+    assert s['pre_batch'] == s['ft_batch'] == 8
+    assert s['render_workers'] == 2 and s['eval_limit'] == 40
+    full = driver.settings(driver.parse_args(['--out', 'x']))
+    assert (full['pre_batch'], full['ft_batch']) == (1024, 512)
+    assert full['render_workers'] == max(1, (os.cpu_count() or 1) - 4)

@@ -1,0 +1,486 @@
+"""Reading recipe stages and protocol v2 (tools/experiments/reading_*.py,
+mmocr_mms/experiments/reading.py)."""
+import copy
+import importlib.util
+import json
+import os
+import os.path as osp
+import re
+
+import pytest
+from mmengine.config import Config
+
+from mmocr_mms.experiments import reading
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def _load_tool(name):
+    spec = importlib.util.spec_from_file_location(
+        name, osp.join(ROOT, 'tools', 'experiments', f'{name}.py'))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _diff(a, b, path=''):
+    """Paths where two plain config trees differ."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [p for k in sorted(set(a) | set(b), key=str)
+                for p in _diff(a.get(k), b.get(k), f'{path}.{k}')]
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) \
+            and len(a) == len(b):
+        return [p for i, (x, y) in enumerate(zip(a, b))
+                for p in _diff(x, y, f'{path}.{i}')]
+    return [] if a == b else [path]
+
+
+def _mask_paths(diffs):
+    """The differing paths with the mask transform's own keys cut off."""
+    return sorted({re.sub(r'(pipeline\.1|mask_transform)\..*', r'\1', p)
+                   for p in diffs})
+
+
+MASK_PATHS = ['.mask_transform', '.pipeline.1'] + [
+    f'.train_dataloader.dataset.datasets.{i}.pipeline.1' for i in range(4)]
+
+
+def test_mae_config_differs_from_mms_only_in_the_mask():
+    mms = Config.fromfile(osp.join(ROOT, reading.PRETRAIN_CONFIG))
+    mae = Config.fromfile(osp.join(ROOT, reading.MAE_CONFIG))
+    diffs = _diff(mms.to_dict(), mae.to_dict())
+    assert _mask_paths(diffs) == sorted(MASK_PATHS + ['.random_mask'])
+    for ds in mae.train_dataloader.dataset.datasets:
+        assert ds.pipeline[1] == dict(type='RandomPatchMasking',
+                                      mask_ratio=0.75, input_size=(32, 128),
+                                      patch_size=8)
+    assert mae.mask_transform == mae.train_dataloader.dataset.datasets[
+        0].pipeline[1]
+
+
+@pytest.mark.parametrize('arm', ['blockwise', 'span'])
+def test_single_strategy_arm_config(arm, tmp_path):
+    path = reading.arm_pretrain_config(arm, str(tmp_path),
+                                       reading.PRETRAIN_CONFIG,
+                                       reading.MAE_CONFIG)
+    mms = Config.fromfile(osp.join(ROOT, reading.PRETRAIN_CONFIG))
+    one = Config.fromfile(path)
+    diffs = _diff(mms.to_dict(), one.to_dict())
+    assert _mask_paths(diffs) == sorted(MASK_PATHS + ['.single_mask'])
+    want = [s for s in mms.mask_transform.strategies
+            if s.type.lower().startswith(arm)]
+    for ds in one.train_dataloader.dataset.datasets:
+        mask = ds.pipeline[1]
+        assert mask.type == 'MultiMasking'
+        assert mask.strategies == want and mask.probs == [1.0]
+        assert mask.patch_size == 8 and mask.input_size == (32, 128)
+    # the pipeline runs and marks every sample with the arm's mask type
+    import numpy as np
+    from mmengine.dataset import Compose
+    pipe = Compose(one.train_dataloader.dataset.datasets[0].pipeline)
+    for idx in range(3):
+        out = pipe(dict(img=np.zeros((40, 100, 3), np.uint8),
+                        sample_idx=idx))
+        assert out['data_samples'].metainfo['mask_type'] == arm
+        assert tuple(out['data_samples'].mask.shape) == (4, 16)
+    assert reading.arm_pretrain_config('scratch', str(tmp_path), 'a',
+                                       'b') is None
+    with pytest.raises(ValueError, match='arm must be one of'):
+        reading.arm_pretrain_config('random', str(tmp_path), 'a', 'b')
+
+
+def test_word_scores_match_mmocr_metrics():
+    from mmocr.evaluation import OneMinusNEDMetric, WordMetric
+    pairs = [('Hello', 'hello!'), ('World', 'word'), ('ab-c', 'ABC'),
+             ('xyz', '')]
+    s = reading.word_scores(pairs)
+    # matches: hello, abc; 1-NED: 1, 1 - 1/5, 1, 0
+    assert s == dict(word_acc=0.5, one_minus_ned=pytest.approx(0.7), n=4)
+    samples = [dict(gt_text=dict(item=t), pred_text=dict(item=p))
+               for t, p in pairs]
+    word = WordMetric(mode='ignore_case_symbol', valid_symbol='[^0-9a-z]')
+    word.process(None, samples)
+    ned = OneMinusNEDMetric(valid_symbol='[^0-9a-z]')
+    ned.process(None, samples)
+    assert word.compute_metrics(word.results)[
+        'word_acc_ignore_case_symbol'] == s['word_acc']
+    assert ned.compute_metrics(ned.results)['1-N.E.D'] == \
+        pytest.approx(s['one_minus_ned'])
+    assert reading.word_scores([]) == dict(word_acc=0.0, one_minus_ned=0.0,
+                                           n=0)
+
+
+def test_mcnemar_and_mean_std():
+    assert reading.mcnemar_exact(0, 0) == 1.0
+    assert reading.mcnemar_exact(5, 0) == 2 / 32
+    assert reading.mcnemar_exact(1, 3) == 2 * 5 / 16
+    assert reading.mean_std([0.1, 0.3]) == dict(
+        mean=pytest.approx(0.2), std=pytest.approx(0.1414213562), n=2)
+    assert reading.mean_std([0.5]) == dict(mean=0.5, std=0.0, n=1)
+
+
+def _budget(iters, batch, **kw):
+    return dict(kind='iters', iters=iters, batch_size=batch,
+                samples=iters * batch, **kw)
+
+
+def test_check_budgets_reports_differences():
+    pre = dict(kind='epochs', epochs=1, iters_per_epoch=2, iters=2,
+               batch_size=8, samples=16)
+    runs = [dict(arm='mms', seed=0, budget=dict(pretrain=pre,
+                                                finetune=_budget(3, 4))),
+            dict(arm='mae', seed=0, budget=dict(pretrain=pre,
+                                                finetune=_budget(3, 4))),
+            dict(arm='scratch', seed=0, budget=dict(finetune=_budget(3, 4)))]
+    ok = reading.check_budgets(runs)
+    assert ok == dict(equal=True, pretrain=pre, finetune=_budget(3, 4),
+                      mismatches=[])
+    bad = copy.deepcopy(runs)
+    bad[1]['budget']['finetune'] = _budget(4, 4)
+    bad[2]['budget']['pretrain'] = pre
+    res = reading.check_budgets(bad)
+    assert not res['equal']
+    assert res['mismatches'] == [
+        'scratch seed 0 pretrained',
+        "mae seed 0 finetune: {'kind': 'iters', 'iters': 4, 'batch_size': "
+        "4, 'samples': 16} != {'kind': 'iters', 'iters': 3, 'batch_size': "
+        "4, 'samples': 12}"]
+
+
+def test_recipe_runs_the_same_commands(tmp_path, monkeypatch):
+    """reading_recipe.py's CLI and defaults: the stage commands of the
+    recipe before its stages moved to mmocr_mms.experiments.reading."""
+    recipe = _load_tool('reading_recipe')
+    cmds = []
+
+    def fake(cmd, log_path):
+        cmds.append([c.replace(str(tmp_path), 'T') for c in cmd[1:]])
+        if cmd[1] == 'tools/eval_benchmarks.py':
+            with open(cmd[cmd.index('--json') + 1], 'w') as f:
+                json.dump(dict(results=[]), f)
+            with open(log_path, 'w') as f:
+                f.write('table\n')
+        return 1.0
+    monkeypatch.setattr(reading, 'run_stage', fake)
+    str_real = tmp_path / 'str_real'
+    str_real.mkdir()
+    monkeypatch.setenv('MMOCR_MMS_STR_REAL', str(str_real))
+    recipe.main(['--work-dir', str(tmp_path / 'wd')])
+    pre = 'configs/mms/mms_text-vit-mini-p8_3e_str-real-synth.py'
+    ft = 'configs/textrecog/svtr/svtr_text-vit-mini-p8_20k-iters_str-real-' \
+        'synth.py'
+    assert cmds == [
+        ['tools/train.py', pre, '--work-dir', 'T/wd/pretrain',
+         '--cfg-options', 'randomness.seed=0', 'train_cfg.max_epochs=3',
+         'train_dataloader.dataset.datasets.3.num_samples=20000',
+         'param_scheduler.1.T_max=3', 'param_scheduler.1.end=3',
+         'default_hooks.checkpoint.interval=3'],
+        ['tools/model_converters/mms_to_backbone.py',
+         'T/wd/pretrain/epoch_3.pth', 'T/wd/pretrain/backbone.pth'],
+        ['tools/train.py', ft, '--work-dir', 'T/wd/finetune',
+         '--cfg-options',
+         'model.backbone.init_cfg.checkpoint=T/wd/pretrain/backbone.pth',
+         'randomness.seed=0', 'train_dataloader.batch_size=64',
+         'train_dataloader.sampler.seed=0', 'train_cfg.max_iters=3200',
+         'train_cfg.val_interval=3201', 'param_scheduler.0.end=300',
+         'param_scheduler.1.begin=300', 'param_scheduler.1.T_max=2900',
+         'param_scheduler.1.end=3200',
+         'default_hooks.checkpoint.interval=3200'],
+        ['tools/eval_benchmarks.py',
+         'T/wd/finetune/svtr_text-vit-mini-p8_20k-iters_str-real-synth.py',
+         'T/wd/finetune/iter_3200.pth', '--benchmarks',
+         'T/str_real/iiit5k_test', 'T/str_real/svt_test', '--names',
+         'IIIT5K', 'SVT', '--json', 'T/wd/results.json', '--num-workers',
+         '1'],
+    ]
+    summary = json.loads((tmp_path / 'wd' / 'summary.json').read_text())
+    assert summary['seconds'] == dict(pretrain=1.0, convert=1.0,
+                                      finetune=1.0, evaluate=1.0,
+                                      total=summary['seconds']['total'])
+    cmds.clear()
+    recipe.main(['--work-dir', str(tmp_path / 'wd2'), '--init', 'scratch',
+                 '--finetune-iters', '20', '--seed', '3'])
+    assert [c[0] for c in cmds] == ['tools/train.py',
+                                    'tools/eval_benchmarks.py']
+    assert 'model.backbone.init_cfg=None' in cmds[0]
+    assert 'param_scheduler.0.end=2' in cmds[0]
+    assert 'randomness.seed=3' in cmds[0]
+
+
+# --------------------------------------------------------------------------
+# docs generator, from a hand-made results.json
+# --------------------------------------------------------------------------
+def _scores(acc_i, acc_s, ned_i, ned_s):
+    return dict(IIIT5K=dict(word_acc=acc_i, one_minus_ned=ned_i, n=4),
+                SVT=dict(word_acc=acc_s, one_minus_ned=ned_s, n=4))
+
+
+def _results(tmp_path):
+    """Results of 2 seeds x (mms, mae) with hand-written predictions."""
+    runs = []
+    preds = {  # (arm, seed): IIIT5K predictions of labels a b c d
+        ('mms', 0): 'a b c x', ('mae', 0): 'a b y x',
+        ('mms', 1): 'a b c d', ('mae', 1): 'a y c d'}
+    for (arm, seed), pred in preds.items():
+        run_dir = tmp_path / arm / f'seed{seed}'
+        run_dir.mkdir(parents=True)
+        for name in ('IIIT5K', 'SVT'):
+            with open(run_dir / f'predictions_{name}.tsv', 'w') as f:
+                for img, (t, p) in enumerate(zip('abcd', pred.split())):
+                    f.write(f'{img}.jpg\t{t}\t{p}\n')
+        right = sum(t == p for t, p in zip('abcd', pred.split())) / 4
+        runs.append(dict(
+            arm=arm, seed=seed, run_dir=str(run_dir),
+            scores=_scores(right, right, right, right),
+            seconds=dict(pretrain=60.0, convert=2.0, finetune=300.0,
+                         evaluate=30.0, total=392.0),
+            budget=dict(pretrain=dict(kind='epochs', epochs=1,
+                                      iters_per_epoch=131, iters=131,
+                                      batch_size=128, samples=16725),
+                        finetune=_budget(600, 64)),
+            curves=dict(pretrain=[[20, 0.9], [131, 0.5]],
+                        finetune=[[50, 3.6], [600, 2.0]])))
+    names = ['IIIT5K', 'SVT']
+    return dict(
+        command='python tools/experiments/reading_protocol.py --seeds 0 1',
+        commit='abc1234', date='2026-11-30 03:00 UTC',
+        machine=dict(cpu='AMD EPYC', cpus=2, memory_gib=24.0,
+                     system='Linux', python='3.11.7', torch='2.14.1'),
+        opts=dict(mms_config='M.py', mae_config='A.py',
+                  finetune_config='F.py', pretrain_synth=10000),
+        benchmarks=names, budget=reading.check_budgets(runs),
+        wall_seconds=4 * 392.0, arms=reading.aggregate(runs, names),
+        paired={'mms-mae': reading.paired(runs, 'mms', 'mae', names)},
+        figures=[str(tmp_path / 'pretrain_curves.png')], runs=runs)
+
+
+def test_paired_and_aggregate(tmp_path):
+    res = _results(tmp_path)
+    p = res['paired']['mms-mae']['IIIT5K']
+    assert p['seeds'] == [0, 1]
+    assert p['word_acc'] == [0.25, 0.25]
+    assert p['seeds_ge_1pt'] == 2
+    assert p['discordant'] == [[1, 0, 1.0], [1, 0, 1.0]]
+    assert res['arms']['mms']['IIIT5K']['word_acc'] == dict(
+        values=[0.75, 1.0], mean=0.875, std=pytest.approx(0.1767766953),
+        n=2)
+    assert res['arms']['mae']['seconds'] == dict(
+        pretrain=60.0, convert=2.0, finetune=300.0, evaluate=30.0,
+        total=392.0)
+
+
+def test_doc_sections_from_hand_made_results(tmp_path):
+    sec = reading.doc_sections(_results(tmp_path))
+    assert set(sec) == set(reading.DOC_SECTIONS)
+    assert sec['reading-v2-table'] == '\n'.join([
+        '| arm | seed | IIIT5K word acc (%) | SVT word acc (%) | '
+        'IIIT5K 1-N.E.D. | SVT 1-N.E.D. |',
+        '|---|---|---:|---:|---:|---:|',
+        '| mms | 0 | 75.00 | 75.00 | 0.750 | 0.750 |',
+        '| mms | 1 | 100.00 | 100.00 | 1.000 | 1.000 |',
+        '| **mms** | mean ± std (2) | 87.50 ± 17.68 | 87.50 ± 17.68 | '
+        '0.875 ± 0.177 | 0.875 ± 0.177 |',
+        '| mae | 0 | 50.00 | 50.00 | 0.500 | 0.500 |',
+        '| mae | 1 | 75.00 | 75.00 | 0.750 | 0.750 |',
+        '| **mae** | mean ± std (2) | 62.50 ± 17.68 | 62.50 ± 17.68 | '
+        '0.625 ± 0.177 | 0.625 ± 0.177 |'])
+    assert sec['reading-v2-answer'] == (
+        'MMS minus MAE, word accuracy (ignoring case and symbols), same '
+        'seed: IIIT5K +25.00 ± 0.00 points (seeds 0 1: +25.00, +25.00), '
+        'MMS ahead by >= 1 point in 2 of 2 seeds; SVT +25.00 ± 0.00 points '
+        '(seeds 0 1: +25.00, +25.00), MMS ahead by >= 1 point in 2 of 2 '
+        'seeds.\n\n**MMS beats MAE by at least one point in every seed on '
+        'IIIT5K and SVT**, at this scale: pretraining 1 epoch(s) = 131 '
+        'iterations of 128 (16,725 samples); fine-tuning 600 iterations of '
+        '64 (38,400 samples).')
+    assert sec['reading-v2-paired'].split('\n')[2] == \
+        '| mms - mae | IIIT5K | 0 | +25.00 | +0.250 | 1 / 0 | 1 |'
+    assert sec['reading-v2-curves'] == (
+        'Pretraining loss (each arm on its own masks, so levels are not '
+        'comparable across arms), mean over seeds, band = min..max:\n\n'
+        '![pretrain loss curves](figures/reading_v2_pretrain_curves.png)')
+    assert '**Wall time of all runs: 26.1 min.**' in sec['reading-v2-setup']
+    assert '(checked from the training logs: equal)' in \
+        sec['reading-v2-setup']
+
+
+def test_doc_answer_says_when_no_arm_reads(tmp_path):
+    res = _results(tmp_path)
+    for arm in res['arms'].values():
+        for name in ('IIIT5K', 'SVT'):
+            arm[name]['word_acc'].update(mean=0.001)
+    assert reading.doc_sections(res)['reading-v2-answer'].startswith(
+        'No arm reads at this budget (best mean word accuracy 0.10%)')
+
+
+def test_write_docs_replaces_only_marked_regions(tmp_path):
+    res = _results(tmp_path)
+    fig = tmp_path / 'pretrain_curves.png'
+    fig.write_bytes(b'png')
+    (tmp_path / 'docs' / 'figures').mkdir(parents=True)
+    page = tmp_path / 'docs' / 'results.md'
+    body = ['# Results', 'kept text']
+    for name in reading.DOC_SECTIONS:
+        body += [f'<!-- BEGIN generated:{name} -->', 'old',
+                 f'<!-- END generated:{name} -->', f'after {name}']
+    page.write_text('\n'.join(body) + '\n')
+    written = reading.write_docs(res, str(page))
+    assert written == [str(page), str(tmp_path / 'docs' / 'figures' /
+                                      'reading_v2_pretrain_curves.png')]
+    text = page.read_text()
+    sec = reading.doc_sections(res)
+    for name in reading.DOC_SECTIONS:
+        assert (f'<!-- BEGIN generated:{name} -->\n{sec[name]}\n'
+                f'<!-- END generated:{name} -->\nafter {name}') in text
+    assert 'old' not in text and text.startswith('# Results\nkept text\n')
+    # idempotent
+    reading.write_docs(res, str(page))
+    assert page.read_text() == text
+    with pytest.raises(ValueError, match='reading-v2-table'):
+        reading.replace_generated('no markers', {'reading-v2-table': 'x'})
+
+
+def test_results_page_has_every_generated_region():
+    with open(osp.join(ROOT, 'docs', 'results.md')) as f:
+        text = f.read()
+    reading.replace_generated(text, {n: '' for n in reading.DOC_SECTIONS})
+
+
+# --------------------------------------------------------------------------
+# the smallest protocol, end to end
+# --------------------------------------------------------------------------
+TINY = [
+    '--seeds', '0', '--extra-arm-seeds', '--pretrain-synth', '4',
+    '--finetune-iters', '3', '--batch-size', '4',
+    '--pretrain-options', 'train_dataloader.dataset.datasets.0.indices=4',
+    'train_dataloader.dataset.datasets.1.indices=4',
+    'train_dataloader.dataset.datasets.2.indices=4',
+    'train_dataloader.batch_size=8', 'train_dataloader.num_workers=0',
+    'default_hooks.logger.interval=1',
+    '--finetune-options', 'train_dataloader.num_workers=0',
+    'train_dataloader.persistent_workers=False',
+    'default_hooks.logger.interval=1'
+]
+
+
+@pytest.fixture(scope='module')
+def tiny_protocol(tmp_path_factory):
+    from conftest import STR_REAL
+    if not osp.isdir(STR_REAL):
+        pytest.skip(f'real word crops not found at {STR_REAL}')
+    root = tmp_path_factory.mktemp('reading_protocol')
+    benches = []
+    for split in ('iiit5k_test', 'svt_test'):  # 4 crops each
+        d = root / 'bench' / split
+        d.mkdir(parents=True)
+        with open(osp.join(STR_REAL, split, 'labels.tsv')) as f:
+            (d / 'labels.tsv').write_text(''.join(f.readlines()[:4]))
+        os.symlink(osp.join(osp.abspath(STR_REAL), split, 'IMG'), d / 'IMG')
+        benches.append(str(d))
+    tool = _load_tool('reading_protocol')
+    argv = ['--arms', 'mms', 'mae', 'scratch', '--out', str(root / 'out'),
+            '--str-real', STR_REAL, '--benchmarks', *benches] + TINY
+    results = tool.main(argv)
+    return tool, argv, root / 'out', results
+
+
+def test_tiny_protocol_writes_results(tiny_protocol, str_real_root):
+    _, _, out, results = tiny_protocol
+    on_disk = json.loads((out / 'results.json').read_text())
+    assert on_disk['benchmarks'] == ['IIIT5K', 'SVT']
+    assert [(r['arm'], r['seed']) for r in on_disk['runs']] == [
+        ('mms', 0), ('mae', 0), ('scratch', 0)]
+    for r in on_disk['runs']:
+        for name in ('IIIT5K', 'SVT'):
+            s = r['scores'][name]
+            assert s['n'] == 4 and 0 <= s['word_acc'] <= 1
+            assert 0 <= s['one_minus_ned'] <= 1
+            rows = (out / r['arm'] / 'seed0' /
+                    f'predictions_{name}.tsv').read_text().splitlines()
+            assert len(rows) == 4
+            pairs = [row.split('\t')[1:] for row in rows]
+            assert reading.word_scores(pairs) == s
+        stages = ['finetune', 'evaluate', 'total']
+        if r['arm'] != 'scratch':
+            stages = ['pretrain', 'convert'] + stages
+        assert list(r['seconds']) == stages
+        assert [i for i, _ in r['curves']['finetune']] == [1, 2, 3]
+    assert set(on_disk['arms']) == {'mms', 'mae', 'scratch'}
+    assert on_disk['arms']['mms']['IIIT5K']['word_acc']['n'] == 1
+    assert set(on_disk['paired']) == {'mms-mae', 'mms-scratch',
+                                      'mae-scratch'}
+    assert on_disk['paired']['mms-mae']['SVT']['seeds'] == [0]
+    for key in ('commit', 'date', 'machine', 'command', 'wall_seconds'):
+        assert on_disk[key]
+    assert sorted(osp.basename(f) for f in on_disk['figures']) == [
+        'finetune_curves.png', 'pretrain_curves.png']
+    assert all(osp.isfile(f) for f in on_disk['figures'])
+
+
+def test_tiny_protocol_budgets_equal_from_logs(tiny_protocol,
+                                                str_real_root):
+    _, _, out, results = tiny_protocol
+    assert results['budget'] == dict(
+        equal=True,
+        pretrain=dict(kind='epochs', epochs=1, iters_per_epoch=2, iters=2,
+                      batch_size=8, samples=16),
+        finetune=dict(kind='iters', iters=3, batch_size=4, samples=12),
+        mismatches=[])
+    # and straight from each run's mmengine log
+    for arm in ('mms', 'mae', 'scratch'):
+        logs = [str(p) for p in (out / arm / 'seed0' / 'finetune').glob(
+            '*/*.log')]
+        text = open(logs[0]).read()
+        assert re.findall(r'Iter\(train\) \[(\d)/(\d)\]', text) == [
+            ('1', '3'), ('2', '3'), ('3', '3')]
+        assert 'batch_size=4' in text
+        assert 'Iter(val)' not in text  # scored once, by the protocol
+        pre = list((out / arm / 'seed0' / 'pretrain').glob('*/*.log'))
+        if arm == 'scratch':
+            assert not pre
+        else:
+            ptext = open(pre[0]).read()
+            assert re.findall(r'Epoch\(train\) \[1\]\[(\d)/(\d)\]',
+                              ptext) == [('1', '2'), ('2', '2')]
+            assert 'batch_size=8' in ptext
+
+
+def test_tiny_protocol_resumes(tiny_protocol, str_real_root):
+    tool, argv, out, results = tiny_protocol
+    mtimes = {p: p.stat().st_mtime for p in out.glob('*/seed0/summary.json')}
+    again = tool.main(argv)
+    assert {p: p.stat().st_mtime for p in mtimes} == mtimes
+    assert again['runs'] == results['runs']
+    with pytest.raises(SystemExit, match='other options'):
+        tool.main([a if a != '3' else '4' for a in argv])
+
+
+def test_plan_of_the_default_protocol():
+    """The default budget: 11 runs sized for 120 min on the 2-core CPU."""
+    tool = _load_tool('reading_protocol')
+    p = tool.main(['--plan'])
+    assert p['runs'] == [('mms', 0), ('mms', 1), ('mms', 2), ('mae', 0),
+                         ('mae', 1), ('mae', 2), ('scratch', 0),
+                         ('scratch', 1), ('scratch', 2), ('blockwise', 0),
+                         ('span', 0)]
+    assert p['corpus'] == 6725 + 10000 and p['pretrain_iters'] == 131
+    assert p['minutes'] == pytest.approx(
+        (8 * 131 * 0.95 + 11 * 600 * 0.65 + 11 * 90) / 60)
+    assert p['minutes'] < 120
+    with pytest.raises(SystemExit):
+        tool.parse_args(['--finetune-iters', '0'])
+
+
+def test_dataset_length_without_rendering(tmp_path):
+    import cv2
+    import numpy as np
+    for i in range(3):
+        cv2.imwrite(str(tmp_path / f'{i}.png'), np.zeros((8, 16, 3),
+                                                          np.uint8))
+    cfg = dict(type='ConcatDataset', datasets=[
+        dict(type='ImageFolderDataset', data_root=str(tmp_path),
+             pipeline=[]),
+        dict(type='SynthWordDataset', num_samples=20000, pipeline=[]),
+        dict(type='SynthWordDataset', num_samples=50, indices=7,
+             pipeline=[])])
+    assert reading._dataset_length(cfg) == 3 + 20000 + 7

@@ -1,0 +1,193 @@
+"""Protocol v2: MMS vs MAE vs scratch by word accuracy after fine-tuning,
+at equal budgets, with seeds (issue 14).
+
+    python tools/experiments/reading_protocol.py \
+        [--arms mms mae scratch blockwise span] [--seeds 0 1 2] \
+        [--extra-arm-seeds 0] [--pretrain-epochs 1] [--pretrain-synth 10000] \
+        [--finetune-iters 600] [--batch-size 64] \
+        [--out work_dirs/reading_protocol] [--write-docs [docs/results.md]]
+
+Per arm and seed, the stages of the reading recipe
+(``tools/experiments/reading_recipe.py``; stages in
+:mod:`mmocr_mms.experiments.reading`) with the same budget for every arm:
+
+* pretraining (not for ``scratch``): ``--pretrain-epochs`` over the real
+  training crops (labels dropped) + ``--pretrain-synth`` rendered words,
+  batch 128 as in the config; ``mms`` with
+  ``configs/mms/mms_text-vit-mini-p8_3e_str-real-synth.py``, ``mae`` with
+  ``configs/mms/mae_text-vit-mini-p8_3e_str-real-synth.py`` (random 0.75,
+  nothing else differs), ``blockwise`` / ``span`` with that MultiMasking
+  keeping one strategy (run only for ``--extra-arm-seeds``);
+* CTC fine-tuning: ``--finetune-iters`` iterations of ``--batch-size`` from
+  the pretrained encoder (random init for ``scratch``);
+* evaluation on IIIT5K and SVT test: word accuracy ignoring case and
+  symbols, and 1-N.E.D., computed from every prediction (kept in
+  ``predictions_<NAME>.tsv``).
+
+Budgets are checked from each run's training log and dumped config
+(iterations, batch size, samples seen); the tool stops if they differ.
+
+Outputs in --out: ``<arm>/seed<S>/`` (logs, checkpoints, ``summary.json``),
+``results.json`` (per-seed rows, mean and std per arm, paired seed-by-seed
+differences mms - mae, mms - scratch, mae - scratch with per-crop McNemar
+tests, budgets, loss curves, wall time per stage, commit, date, machine,
+command), ``pretrain_curves.png`` and ``finetune_curves.png``. A run whose
+``summary.json`` exists is not run again, so an interrupted protocol
+resumes where it stopped (with the same options; others are refused).
+
+``--write-docs`` regenerates the marked word-accuracy sections of
+docs/results.md from ``results.json`` (``--docs-only`` does that without
+running anything).
+
+Default budget (sized for 120 min wall on the 2-core CPU for mms / mae /
+scratch x 3 seeds + blockwise / span x 1 seed = 11 runs; ``--plan`` prints
+the estimate): pretraining 1 epoch of 16,725 images = 131 iterations of
+128, fine-tuning 600 iterations of 64.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import shlex
+import sys
+from typing import List, Optional
+
+import mmocr_mms  # noqa: F401  (compat layer + registration, before mmocr)
+from mmocr_mms.experiments.reading import (FINETUNE_CONFIG, MAE_CONFIG,
+                                           PRETRAIN_CONFIG, PROTOCOL_ARMS,
+                                           REPO, protocol, write_docs)
+
+#: Seconds per pretraining iteration (batch 128) and per fine-tuning
+#: iteration (batch 64) of TextViT-mini p8 on the 2-core CPU, from the
+#: reading recipe's logs of 2026-11-30 (0.87-1.06 s and 0.62-0.80 s, machine
+#: shared with other jobs); per-run overhead (4 process starts, dataset
+#: construction, evaluation of 3,647 crops) estimated.
+SECONDS_PER_PRETRAIN_ITER = 0.95
+SECONDS_PER_FINETUNE_ITER = 0.65
+SECONDS_PER_RUN = 90
+#: Real training crops in the pretraining corpus (iiit5k_train 2000 +
+#: svt_train 257 + ic15_train 4468).
+REAL_TRAIN_CROPS = 6725
+PRETRAIN_BATCH = 128
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument('--arms', nargs='+',
+                   default=['mms', 'mae', 'scratch', 'blockwise', 'span'],
+                   choices=PROTOCOL_ARMS)
+    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2],
+                   help='seeds of mms, mae and scratch')
+    p.add_argument('--extra-arm-seeds', type=int, nargs='*', default=[0],
+                   help='seeds of blockwise and span')
+    p.add_argument('--pretrain-epochs', type=int, default=1)
+    p.add_argument('--pretrain-synth', type=int, default=10000,
+                   help='rendered words added to the 6,725 real crops')
+    p.add_argument('--finetune-iters', type=int, default=600)
+    p.add_argument('--batch-size', type=int, default=64,
+                   help='fine-tuning batch')
+    p.add_argument('--mms-config', default=PRETRAIN_CONFIG)
+    p.add_argument('--mae-config', default=MAE_CONFIG)
+    p.add_argument('--finetune-config', default=FINETUNE_CONFIG)
+    p.add_argument('--pretrain-options', nargs='+', default=[],
+                   metavar='KEY=VALUE',
+                   help='extra --cfg-options of every pretraining run')
+    p.add_argument('--finetune-options', nargs='+', default=[],
+                   metavar='KEY=VALUE',
+                   help='extra --cfg-options of every fine-tuning run')
+    p.add_argument('--str-real', default=os.environ.get(
+        'MMOCR_MMS_STR_REAL', osp.join(REPO, '..', 'shared', 'data',
+                                       'str_real')),
+        help='folder with the real splits ($MMOCR_MMS_STR_REAL)')
+    p.add_argument('--benchmarks', nargs='+', default=None,
+                   help='benchmark folders (default: STR_REAL/iiit5k_test '
+                   'and STR_REAL/svt_test)')
+    p.add_argument('--out', default='work_dirs/reading_protocol')
+    p.add_argument('--write-docs', nargs='?', const='docs/results.md',
+                   default=None, metavar='PAGE',
+                   help='regenerate the marked sections of PAGE from '
+                   'results.json')
+    p.add_argument('--docs-only', action='store_true',
+                   help='only --write-docs from an existing results.json')
+    p.add_argument('--plan', action='store_true',
+                   help='print the runs and the estimated wall time, run '
+                   'nothing')
+    args = p.parse_args(argv)
+    for name in ('pretrain_epochs', 'finetune_iters', 'batch_size'):
+        if getattr(args, name) < 1:
+            p.error(f'--{name.replace("_", "-")} must be >= 1')
+    if args.pretrain_synth < 0:
+        p.error('--pretrain-synth must be >= 0')
+    if args.docs_only and not args.write_docs:
+        args.write_docs = 'docs/results.md'
+    return args
+
+
+def plan(args) -> dict:
+    """Runs and estimated wall time (see the SECONDS_* constants)."""
+    runs = [(arm, s) for arm in args.arms
+            for s in (args.extra_arm_seeds if arm in ('blockwise', 'span')
+                      else args.seeds)]
+    corpus = REAL_TRAIN_CROPS + args.pretrain_synth
+    pre_iters = args.pretrain_epochs * -(-corpus // PRETRAIN_BATCH)
+    pre_runs = sum(arm != 'scratch' for arm, _ in runs)
+    seconds = (pre_runs * pre_iters * SECONDS_PER_PRETRAIN_ITER
+               + len(runs) * args.finetune_iters * SECONDS_PER_FINETUNE_ITER
+               * args.batch_size / 64 + len(runs) * SECONDS_PER_RUN)
+    return dict(runs=runs, pretrain_iters=pre_iters, corpus=corpus,
+                minutes=seconds / 60)
+
+
+def main(argv: Optional[List[str]] = None) -> Optional[dict]:
+    args = parse_args(argv)
+    out = osp.abspath(args.out)
+    if args.plan:
+        p = plan(args)
+        print(f'{len(p["runs"])} runs: '
+              + ', '.join(f'{a}/{s}' for a, s in p['runs']))
+        print(f'pretraining {p["pretrain_iters"]} iterations of '
+              f'{PRETRAIN_BATCH} ({p["corpus"]:,} images x '
+              f'{args.pretrain_epochs} epochs), fine-tuning '
+              f'{args.finetune_iters} iterations of {args.batch_size}')
+        print(f'estimated wall time on the 2-core CPU: '
+              f'{p["minutes"]:.0f} min')
+        return p
+    if args.docs_only:
+        with open(osp.join(out, 'results.json')) as f:
+            results = json.load(f)
+    else:
+        str_real = osp.abspath(args.str_real)
+        if not osp.isdir(str_real):
+            raise SystemExit(f'real crops not found at {str_real}: pass '
+                             '--str-real or set MMOCR_MMS_STR_REAL')
+        os.environ['MMOCR_MMS_STR_REAL'] = str_real
+        benchmarks = [osp.abspath(b) for b in args.benchmarks or [
+            osp.join(str_real, 'iiit5k_test'),
+            osp.join(str_real, 'svt_test')]]
+        opts = dict(
+            mms_config=args.mms_config, mae_config=args.mae_config,
+            finetune_config=args.finetune_config,
+            pretrain_epochs=args.pretrain_epochs,
+            pretrain_synth=args.pretrain_synth,
+            finetune_iters=args.finetune_iters, batch_size=args.batch_size,
+            benchmarks=benchmarks,
+            pretrain_options=list(args.pretrain_options),
+            finetune_options=list(args.finetune_options))
+        command = 'python tools/experiments/reading_protocol.py ' + \
+            ' '.join(shlex.quote(a) for a in
+                     (sys.argv[1:] if argv is None else argv))
+        results = protocol(args.arms, args.seeds, opts, out,
+                           extra_arm_seeds=args.extra_arm_seeds,
+                           command=command)
+        print(f'wrote {osp.join(out, "results.json")} '
+              f'({results["wall_seconds"] / 60:.1f} min of runs)')
+    if args.write_docs:
+        for path in write_docs(results, args.write_docs):
+            print(f'wrote {path}')
+    return results
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The GPU reading recipe: render words, MMS-pretrain TextViT-S, fine-tune a
+# CTC recognizer and evaluate IIIT5K + SVT test, within 9 minutes wall on
+# one H200-class GPU with 16 CPU cores and no network.
+#
+#   here:   make gpu-wheels && python tools/misc/pack_gpu_reading.py
+#           (fills the git-ignored build/gpu_reading: wheels, subset fonts,
+#           lexicon, real crops; prints its size)
+#   there:  bash tools/recipes/reading_gpu.sh OUT      (carry build/gpu_reading)
+#
+# 1. installs the carried wheels into a private folder when the OpenMMLab
+#    stack is missing (as tools/benchmark_gpu.sh: the image's own torch and
+#    numpy 2; an empty placeholder stands in for imgaug, which does not
+#    import under numpy 2 and which nothing here runs);
+# 2. runs tools/recipes/reading_gpu.py (stages, timeline and the choice of
+#    pre-rendering are described there) under a timeout that ends
+#    everything by BUDGET seconds (default 540) after this script started.
+# Results in OUT: summary.json (word accuracy, targets, stage times, the
+# fitted schedules), results.json, install/render/pretrain/finetune/
+# evaluate logs. Checkpoints and the rendered LMDB: WORK (default
+# /tmp/reading_gpu).
+#
+# Dry run on a CPU: SMALL=1 DEVICE=cpu BUDGET=1080 bash tools/recipes/reading_gpu.sh OUT
+set -uo pipefail
+T0=$(date +%s.%N)
+cd "$(dirname "$0")/../.."
+OUT=${1:-work_dirs/reading_gpu}
+PACK=${PACK:-build/gpu_reading}
+BUDGET=${BUDGET:-540}
+WORK=${WORK:-/tmp/reading_gpu}
+mkdir -p "$OUT"
+[ -d "$PACK/wheels" ] || { echo "no $PACK: run tools/misc/pack_gpu_reading.py here first" >&2; exit 1; }
+{
+    if ! python3 -c "import mmengine, mmocr, mmdet, mmcv, lmdb" 2>/dev/null; then
+        SITE=${SITE:-/tmp/mmocr_mms_site}
+        python3 -m pip install -q --no-index --no-deps --no-compile \
+            --no-cache-dir --upgrade --target "$SITE" "$PACK"/wheels/*.whl || exit 1
+        export PYTHONPATH="$SITE:${PYTHONPATH:-}"
+        if ! python3 -c "import imgaug" 2>/dev/null; then
+            mkdir -p "$SITE/imgaug/augmenters"
+            printf '%s\n' '"""Placeholder: imgaug 0.4 fails under numpy 2."""' \
+                'class Keypoint: pass' 'class KeypointsOnImage: pass' \
+                'class Polygon: pass' 'class PolygonsOnImage: pass' \
+                > "$SITE/imgaug/__init__.py"
+            echo 'from . import meta' > "$SITE/imgaug/augmenters/__init__.py"
+            echo 'class Augmenter: pass' > "$SITE/imgaug/augmenters/meta.py"
+        fi
+    fi
+    nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>/dev/null
+    nproc
+    python3 -c "import sys, torch, numpy, mmengine, mmocr, cv2, PIL
+print(sys.version.split()[0], 'torch', torch.__version__, 'numpy',
+      numpy.__version__, 'mmengine', mmengine.__version__, 'mmocr',
+      mmocr.__version__, 'opencv', cv2.__version__, 'pillow', PIL.__version__,
+      'cuda', torch.cuda.is_available())"
+} > "$OUT/install.log" 2>&1 || { cat "$OUT/install.log"; exit 1; }
+cat "$OUT/install.log"
+echo "installed in $(python3 -c "import time; print(round(time.time() - $T0))") s"
+export PYTHONPATH="$PWD:${SITE:+$SITE:}${PYTHONPATH:-}" PYTHONUNBUFFERED=1
+LEFT=$(python3 -c "import time; print(max(1, int($T0 + $BUDGET - time.time())))")
+ARGS=(--out "$OUT" --pack "$PACK" --work-dir "$WORK" --budget "$BUDGET" --t0 "$T0"
+      --device "${DEVICE:-cuda}")
+[ "${SMALL:-0}" = 1 ] && ARGS+=(--small)
+timeout -k 5 "$LEFT" python3 tools/recipes/reading_gpu.py "${ARGS[@]}"
