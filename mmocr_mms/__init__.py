@@ -29,5 +29,5 @@ from .version import __version__  # noqa: E402,F401
 __all__ = [
     '__version__', 'datasets', 'engine', 'evaluation', 'models',
     'install_mmcv_compat', 'disable_broken_mmpretrain_multimodal',
-    'register_checkpoint_loader'
+    'register_checkpoint_loader', 'install_inferencer_support'
 ]

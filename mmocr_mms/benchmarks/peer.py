@@ -13,24 +13,22 @@ normalised with ``re.sub('[^0-9a-z]', '', s.lower())``; labels empty after
 normalisation are skipped (and counted).
 """
 import os.path as osp
-import re
 import statistics
 import time
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ..utils.text import normalize_label
+
 __all__ = [
     'normalize', 'load_benchmark', 'word_accuracy', 'measure_latency',
     'RapidOCRRecReader', 'plot_speed_accuracy'
 ]
 
-_SYMBOLS = re.compile('[^0-9a-z]')
-
-
 def normalize(text: str) -> str:
     """The protocol normalisation: lower case, keep [0-9a-z] only."""
-    return _SYMBOLS.sub('', text.lower())
+    return normalize_label(text)
 
 
 def load_benchmark(folder: str, max_crops: int = 0

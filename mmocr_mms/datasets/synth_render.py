@@ -136,8 +136,7 @@ _NOTDEF_PROBE = '\uffff'
 
 # Characters the non-word text kinds (numbers, prices, dates, codes,
 # punctuated words) can produce; part of every glyph-coverage check.
-_ALNUM = ('0123456789abcdefghijklmnopqrstuvwxyz'
-          'ABCDEFGHIJKLMNOPQRSTUVWXYZ')
+_ALNUM = DEFAULT_CHARSET
 _GENERATED_CHARS = _ALNUM + '$.,%:/-\'&!?"'
 
 

@@ -1,8 +1,8 @@
 # CTC fine-tuning stage of the GPU reading recipe (tools/recipes/
 # reading_gpu.sh, README "Recognition recipes"): the CPU recipe's
 # recognizer (svtr_text-vit-mini-p8_20k-iters_str-real-synth.py) at the
-# TextViT-S size: 384-d, 12 layers, 4x4 patches (8 x 32 tokens), rows
-# averaged per column -> 32 CTC frames, stock MMOCR SVTR CTC head (36
+# TextViT-S size: 384-d, 12 layers, 4x4 patches (8 x 32 tokens), the 8
+# rows of each column stacked (pool='concat') -> 32 CTC frames, stock MMOCR SVTR CTC head (36
 # lowercase alphanumerics), initialised from the MMS pretraining of
 # configs/mms/mms_text-vit-s_h200-3min_str-real.py (the recipe passes
 # model.backbone.init_cfg.checkpoint=...).
@@ -25,7 +25,8 @@ model = dict(
         drop_path_rate=0.1,
         init_cfg=dict(
             checkpoint='work_dirs/reading_gpu/pretrain/backbone.pth')),
-    encoder=dict(in_channels=embed_dims, frames_per_column=1),
+    encoder=dict(in_channels=embed_dims, pool='concat', height=8,
+                 frames_per_column=1),
     decoder=dict(in_channels=embed_dims))
 
 real_fraction = 0.3
