@@ -198,7 +198,7 @@ def test_configs_inherit_stock_and_build(path):
     if 'nrtr' in path:
         assert cfg.model.type == 'NRTR'
         assert cfg.model.encoder.type == 'ViTSequenceEncoder'
-        assert cfg.model.decoder.type == 'NRTRDecoder'
+        assert cfg.model.decoder.type == 'CachedNRTRDecoder'
     else:
         assert cfg.model.type == 'SVTR' and cfg.model.preprocessor is None
         assert cfg.model.encoder.type == 'ViTColumnPoolEncoder'

@@ -31,7 +31,13 @@ model = dict(
             checkpoint='work_dirs/pretrain/backbone.pth',
             prefix='backbone.')),
     encoder=dict(_delete_=True, type='ViTSequenceEncoder', in_channels=384),
+    # CachedNRTRDecoder: MMOCR's NRTRDecoder (same parameters, so stock
+    # checkpoints load) whose greedy decoding caches the prefix's keys /
+    # values and the memory's cross-attention keys / values: identical
+    # outputs (tests/test_cached_decoder.py), 2.2x faster at batch 1 and
+    # 6.6x at batch 32 on the CPU (README "Inference").
     decoder=dict(
+        type='CachedNRTRDecoder',
         d_model=384,
         d_embedding=384,
         n_head=8,
