@@ -60,13 +60,10 @@ def test_default_fonts_come_from_the_font_wheels() -> None:
     pkg = package_font_paths()
     paths = default_font_paths()
     assert paths == sorted(set(pkg) | set(dejavu_font_paths()))
-    # trdg ships 100 Latin TTFs; pretix-fontpack-free adds its Latin ones.
-    assert sum('/trdg/' in p for p in pkg) == 100
-    assert any('pretix_fontpackfree' in p for p in pkg)
-    # Non-Latin Noto fonts of pretix are left out on purpose.
-    assert not any(Path(p).name.startswith('Noto-Sans-T') for p in pkg)
+    # trdg ships 100 Latin TTFs (its CJK fonts are left out).
+    assert sum('/trdg/' in p for p in pkg) == 100 == len(pkg)
     families = {ImageFont.truetype(p, 12).getname()[0] for p in paths}
-    assert len(families) >= 40, sorted(families)
+    assert len(families) >= 30, sorted(families)
 
 
 def test_default_lexicon_shape() -> None:
@@ -178,7 +175,8 @@ def test_output_format(renderer: WordRenderer) -> None:
         assert 24 <= h <= 128 and w >= 16
         assert 0.4 <= w / h <= 14
         assert mask.any() and not mask.all()
-        assert 0.02 < mask.mean() < 0.8
+        # hairline faces (Lato Hairline, Walkway) cover under 1% of a crop
+        assert 0.003 < mask.mean() < 0.8
         assert text and set(text) <= allowed
         assert 1 <= len(text) <= renderer.max_len
 

@@ -6,7 +6,8 @@ those cannot be downloaded here. :func:`build_resources` writes equivalent
 minimal resources from what this project already has:
 
 - fonts: :func:`~mmocr_mms.datasets.synth_render.default_font_paths`
-  (trdg + pretix-fontpack-free + DejaVu, 185 files), linked into one folder
+  (trdg + DejaVu; 185 files when measured, with the since-dropped
+  pretix-fontpack-free), linked into one folder
   with the ``<font>.txt`` glyph list SynthTIGER reads next to each font;
   the glyph lists are :class:`WordRenderer`'s own coverage check (glyphs
   that draw something other than .notdef), so both engines pick from the

@@ -8,7 +8,7 @@ baselines, perspective, outlines / shadows / extrusion, photo-like
 backgrounds, neighbouring text, blur, motion blur, low resolution, noise,
 JPEG; see :mod:`.synth_effects`) with numpy / OpenCV.  Nothing is
 downloaded: the default fonts are the Latin fonts shipped in the ``trdg``
-and ``pretix-fontpack-free`` wheels plus matplotlib's DejaVu family.
+wheel plus matplotlib's DejaVu family.
 
 Every sample is a pure function of ``(seed, index)`` so that a dataset built
 on top of :class:`WordRenderer` can be indexed like a static dataset (same
@@ -144,13 +144,10 @@ _GENERATED_CHARS = _ALNUM + '$.,%:/-\'&!?"'
 # Fonts
 # ---------------------------------------------------------------------------
 # Font files shipped inside PyPI wheels, as (import name, folder inside the
-# package, file-name pattern to skip).  We only read the font files; neither
-# package is imported.  pretix-fontpack-free also ships Noto fonts for
-# non-Latin scripts whose Latin glyphs are Noto Sans again: skipped.
+# package, file-name pattern to skip).  We only read the font files; the
+# package is not imported.
 FONT_PACKAGES = (
     ('trdg', 'fonts/latin', None),
-    ('pretix_fontpackfree', 'static/pretix_fontpackfree',
-     r'^(Noto-Sans-[A-Z]|noto-sans-thai|baloo|Almarai|Tajawal)'),
 )
 
 
@@ -163,8 +160,8 @@ def _package_dirs(name: str) -> list[Path]:
 
 def package_font_paths() -> list[str]:
     """Latin font files shipped in the font wheels of
-    :data:`FONT_PACKAGES` (``trdg``: 100 Latin files, ``pretix-fontpack-free``:
-    the Latin families), sorted; empty when neither is installed.
+    :data:`FONT_PACKAGES` (``trdg``: 100 Latin files), sorted; empty when
+    none is installed.
 
     The packages are located with :func:`importlib.util.find_spec`, never
     imported.

@@ -17,8 +17,8 @@ class SynthWordDataset(VirtualDataset):
 
     Texts come from the ``wordfreq`` English lexicon (~94.6k words, tempered
     frequencies, all case styles) plus numbers, prices, dates, codes,
-    punctuated words and random strings, drawn in 185 fonts (the font
-    wheels of requirements/fonts.txt and matplotlib's DejaVu, plus
+    punctuated words and random strings, drawn in 112 fonts (the font
+    wheel of requirements/fonts.txt and matplotlib's DejaVu, plus
     ``font_dir`` from ``renderer``) with curved baselines, perspective,
     outlines / shadows / extrusion, photo-like backgrounds, neighbouring
     text, blur, motion blur, low resolution, noise and JPEG (see

@@ -12,7 +12,7 @@ none of the font wheels, and only the repository checkout travels there
 - ``wheels/``: the OpenMMLab stack as Python 3.12 wheels (the list of
   ``tools/misc/gpu_wheels.sh``), copied from ``--wheels``;
 - ``fonts/NNN_<name>.ttf``: the renderer's default fonts
-  (``default_font_paths()``: trdg, pretix-fontpack-free, DejaVu) reduced
+  (``default_font_paths()``: trdg, DejaVu) reduced
   with fontTools to the printable ASCII characters (all the renderer draws)
   plus ``.notdef``, outlines, hinting, kerning and embedded bitmaps kept;
   numbered in the default order, so ``sorted(glob('fonts/*.ttf'))`` is the

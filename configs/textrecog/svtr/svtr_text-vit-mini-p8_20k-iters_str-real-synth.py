@@ -9,7 +9,7 @@
 #
 # Training data per batch of 64: real training crops (iiit5k_train +
 # svt_train + ic15_train, 6725, light augmentation) and words rendered on
-# the fly (SynthWordDataset: wordfreq lexicon, 185 fonts, numbers, prices,
+# the fly (SynthWordDataset: wordfreq lexicon, 112 fonts, numbers, prices,
 # curved text, clutter...), mixed by sampling weight `real_fraction`.
 # Labels are normalised to the protocol's 36 characters for training.
 # Budget in iterations (`max_iters`), evaluated on IIIT5K and SVT test.
