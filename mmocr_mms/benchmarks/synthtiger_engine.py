@@ -352,15 +352,8 @@ def render_lmdb_synthtiger(out: str, num: int, resources: dict,
     """
     import lmdb
     from tqdm import tqdm
-    if isinstance(num, bool) or not isinstance(num, int) or num < 1:
-        raise ValueError(f'num must be an int >= 1, got {num!r}')
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f'seed must be an int >= 0, got {seed!r}')
-    if image_format not in ('jpg', 'png'):
-        raise ValueError(
-            f"image_format must be 'jpg' or 'png', got {image_format!r}")
-    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
-        raise ValueError(f'chunk must be an int >= 1, got {chunk!r}')
+    from mmocr_mms.datasets.render_corpus import check_corpus_args
+    check_corpus_args(num, seed, image_format, chunk)
     cv2.setNumThreads(1)
     template = make_template(resources, **(template_kwargs or {}))
     ext = '.' + image_format

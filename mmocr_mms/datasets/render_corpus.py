@@ -20,7 +20,7 @@ import cv2
 
 from .synth_render import WordRenderer
 
-__all__ = ['render_lmdb']
+__all__ = ['render_lmdb', 'check_corpus_args']
 
 _META_KEY = b'render-meta'
 
@@ -51,6 +51,21 @@ def _render_chunk(bounds: tuple[int, int]) -> list:
         except Exception as e:  # noqa: BLE001  (counted, never fatal)
             out.append((None, f'{type(e).__name__}: {e}'))
     return out
+
+
+def check_corpus_args(num: int, seed: int, image_format: str,
+                      chunk: int) -> None:
+    """ValueError naming the argument for a bad corpus size, seed, image
+    format ('jpg' / 'png') or chunk size (shared by the corpus writers)."""
+    if isinstance(num, bool) or not isinstance(num, int) or num < 1:
+        raise ValueError(f'num must be an int >= 1, got {num!r}')
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f'seed must be an int >= 0, got {seed!r}')
+    if image_format not in ('jpg', 'png'):
+        raise ValueError(
+            f"image_format must be 'jpg' or 'png', got {image_format!r}")
+    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+        raise ValueError(f'chunk must be an int >= 1, got {chunk!r}')
 
 
 def render_lmdb(out: str,
@@ -103,15 +118,7 @@ def render_lmdb(out: str,
     """
     import lmdb
     from tqdm import tqdm
-    if isinstance(num, bool) or not isinstance(num, int) or num < 1:
-        raise ValueError(f'num must be an int >= 1, got {num!r}')
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f'seed must be an int >= 0, got {seed!r}')
-    if image_format not in ('jpg', 'png'):
-        raise ValueError(
-            f"image_format must be 'jpg' or 'png', got {image_format!r}")
-    if not (isinstance(chunk, int) and chunk >= 1):
-        raise ValueError(f'chunk must be an int >= 1, got {chunk!r}')
+    check_corpus_args(num, seed, image_format, chunk)
     workers = (os.cpu_count() or 1) if workers is None else int(workers)
     if workers < 1:
         raise ValueError(f'workers must be >= 1, got {workers}')
