@@ -22,21 +22,10 @@ cd "$(dirname "$0")/.."
 OUT=${1:-work_dirs/benchmark_gpu}
 WHEELS=${WHEELS:-build/wheels}
 mkdir -p "$OUT"
+. tools/misc/gpu_site.sh
 if ! python3 -c "import mmengine, mmocr, mmpretrain, mmdet, mmcv" 2>/dev/null; then
     [ -d "$WHEELS" ] || { echo "no $WHEELS: run 'make gpu-wheels' first" >&2; exit 1; }
-    SITE=${SITE:-/tmp/mmocr_mms_site}
-    python3 -m pip install -q --no-index --no-deps --no-compile \
-        --no-cache-dir --upgrade --target "$SITE" "$WHEELS"/*.whl || exit 1
-    export PYTHONPATH="$SITE:${PYTHONPATH:-}"
-    if ! python3 -c "import imgaug" 2>/dev/null; then
-        mkdir -p "$SITE/imgaug/augmenters"
-        printf '%s\n' '"""Placeholder: imgaug 0.4 fails under numpy 2."""' \
-            'class Keypoint: pass' 'class KeypointsOnImage: pass' \
-            'class Polygon: pass' 'class PolygonsOnImage: pass' \
-            > "$SITE/imgaug/__init__.py"
-        echo 'from . import meta' > "$SITE/imgaug/augmenters/__init__.py"
-        echo 'class Augmenter: pass' > "$SITE/imgaug/augmenters/meta.py"
-    fi
+    gpu_site_install "$WHEELS" "mmengine, mmocr, mmpretrain, mmdet, mmcv" || exit 1
 fi
 export PYTHONPATH="$PWD:${PYTHONPATH:-}" PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv || true

@@ -103,13 +103,7 @@ def _pipelines(dataset_cfg) -> list:
     if 'datasets' in dataset_cfg:
         for sub in dataset_cfg['datasets']:
             out.extend(_pipelines(sub))
-    elif 'dataset' in dataset_cfg:  # wrappers: TSVSplitsDataset, Repeat...
-        inner = copy.deepcopy(dataset_cfg['dataset'])
-        for key in ('data_root', 'splits'):
-            if key in dataset_cfg and key not in inner:
-                inner[key] = dataset_cfg[key]
-        out.append((dataset_cfg['type'], dataset_cfg))
-    else:
+    else:  # a dataset, or a wrapper (TSVSplitsDataset) with its `dataset`
         out.append((dataset_cfg['type'], dataset_cfg))
     return out
 

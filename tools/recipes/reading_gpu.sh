@@ -31,21 +31,8 @@ WORK=${WORK:-/tmp/reading_gpu}
 mkdir -p "$OUT"
 [ -d "$PACK/wheels" ] || { echo "no $PACK: run tools/misc/pack_gpu_reading.py here first" >&2; exit 1; }
 {
-    if ! python3 -c "import mmengine, mmocr, mmdet, mmcv, lmdb" 2>/dev/null; then
-        SITE=${SITE:-/tmp/mmocr_mms_site}
-        python3 -m pip install -q --no-index --no-deps --no-compile \
-            --no-cache-dir --upgrade --target "$SITE" "$PACK"/wheels/*.whl || exit 1
-        export PYTHONPATH="$SITE:${PYTHONPATH:-}"
-        if ! python3 -c "import imgaug" 2>/dev/null; then
-            mkdir -p "$SITE/imgaug/augmenters"
-            printf '%s\n' '"""Placeholder: imgaug 0.4 fails under numpy 2."""' \
-                'class Keypoint: pass' 'class KeypointsOnImage: pass' \
-                'class Polygon: pass' 'class PolygonsOnImage: pass' \
-                > "$SITE/imgaug/__init__.py"
-            echo 'from . import meta' > "$SITE/imgaug/augmenters/__init__.py"
-            echo 'class Augmenter: pass' > "$SITE/imgaug/augmenters/meta.py"
-        fi
-    fi
+    . tools/misc/gpu_site.sh
+    gpu_site_install "$PACK/wheels" "mmengine, mmocr, mmdet, mmcv, lmdb" || exit 1
     nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>/dev/null
     nproc
     python3 -c "import sys, torch, numpy, mmengine, mmocr, cv2, PIL
