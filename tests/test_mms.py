@@ -86,8 +86,10 @@ def test_bucket_and_pad_agree():
     assert torch.allclose(a['loss'], b['loss'], atol=1e-10)
 
 
-def test_encoder_never_sees_masked_pixels():
-    model = _model()
+@pytest.mark.parametrize('stem', ['linear', 'hmlp'])
+def test_encoder_never_sees_masked_pixels(stem):
+    model = _model(backbone=dict(TINY['backbone'], stem=stem))
+    assert model.decoder.in_channels == 3  # image channels, not proj's
     imgs, samples = _mixed_batch(3)
     mask = torch.stack([s.mask for s in samples]).flatten(1)
     latent = model.forward_encoder(imgs, mask)

@@ -513,3 +513,42 @@ def test_init_cfg_with_wrong_prefix_fails_loudly(tmp_path):
                                             prefix='encoder.'))
     with pytest.raises(ValueError, match='no layer weight'):
         wrong.init_weights()
+
+
+# --------------------------------------------------------------------- #
+# hMLP stem
+# --------------------------------------------------------------------- #
+def test_hmlp_stem_is_patch_local():
+    """Changing the pixels of one 8x8 patch changes that patch's token
+    only: a masked patch can never leak into a visible token (MAE / MMS
+    drop masked tokens after the embedding). The linear stem is local by
+    construction; an overlapping 3x3 conv stem would fail this test."""
+    torch.manual_seed(0)
+    model = _vit(patch_size=8, stem='hmlp')
+    x = torch.randn(2, 3, 32, 128)
+    y = x.clone()
+    y[:, :, 8:16, 40:48] = torch.randn(2, 3, 8, 8)  # patch (row 1, col 5)
+    with torch.no_grad():
+        a = model.patchify_embed(x)
+        b = model.patchify_embed(y)
+    changed = (a - b).abs().amax(dim=(0, 2)) > 0
+    assert changed.nonzero().flatten().tolist() == [1 * 16 + 5]
+    out = model(x)[0]
+    assert out.shape == (2, 32, 4, 16)
+    # log2(8) = 3 stages of 2x2 convolutions, the last one is `proj`
+    convs = [m for m in model.patch_embed.modules()
+             if isinstance(m, torch.nn.Conv2d)]
+    assert len(convs) == 3 and convs[-1] is model.patch_embed.proj
+    assert model.patch_embed.in_channels == 3
+
+
+@pytest.mark.parametrize('patch_size', [2, 6, 12])
+def test_hmlp_stem_needs_a_power_of_two(patch_size):
+    with pytest.raises(ValueError, match='power of two'):
+        TextViT(arch=TINY, img_size=(48, 96), patch_size=patch_size,
+                stem='hmlp')
+
+
+def test_unknown_stem_is_refused():
+    with pytest.raises(ValueError, match='stem must be one of'):
+        TextViT(arch=TINY, stem='conv3x3')

@@ -1,5 +1,6 @@
+from .bf16_optim_wrapper import BF16OptimWrapper
 from .guarded_optim_wrapper import (GuardedAmpOptimWrapper,
                                     GuardedOptimWrapper, NonFiniteLossError)
 
-__all__ = ['GuardedOptimWrapper', 'GuardedAmpOptimWrapper',
+__all__ = ['BF16OptimWrapper', 'GuardedOptimWrapper', 'GuardedAmpOptimWrapper',
            'NonFiniteLossError']

@@ -87,7 +87,7 @@ class MMS(BaseModel):
         decoder.update(
             grid=self.backbone.grid,
             patch_size=self.backbone.patch_size,
-            in_channels=self.backbone.patch_embed.proj.in_channels,
+            in_channels=self.backbone.patch_embed.in_channels,
             encoder_dims=self.backbone.embed_dims,
             num_extra_tokens=self.backbone.num_extra_tokens)
         self.decoder = MODELS.build(decoder)

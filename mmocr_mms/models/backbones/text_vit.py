@@ -64,6 +64,10 @@ class TextViT(BaseModule):
             blocks (kept in eval mode); k == num_layers also freezes
             ``norm``.
         norm_eps: LayerNorm epsilon.
+        stem: Patch embedding, 'linear' (one Conv2d, the timm / MAE layout)
+            or 'hmlp' (a patch-local hierarchical stem of 2x2 convolutions;
+            no pixel of a masked patch reaches a visible token, see
+            :class:`~mmocr_mms.models.layers.PatchEmbed`).
         init_cfg: mmengine init config, e.g. ``dict(type='Pretrained',
             checkpoint=..., prefix='backbone.')``.
 
@@ -99,6 +103,7 @@ class TextViT(BaseModule):
                  frozen_stages: int = -1,
                  output_tuple: Optional[bool] = None,
                  norm_eps: float = 1e-6,
+                 stem: str = 'linear',
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.arch_settings = self._parse_arch(arch)
@@ -129,7 +134,7 @@ class TextViT(BaseModule):
         self.learnable_pos_embed = learnable_pos_embed
 
         self.patch_embed = PatchEmbed(in_channels, self.embed_dims,
-                                      self.patch_size)
+                                      self.patch_size, stem=stem)
         if with_cls_token:
             self.cls_token = nn.Parameter(torch.zeros(1, 1, self.embed_dims))
         # Always a Parameter (never a plain buffer) so timm / MAERec
@@ -292,11 +297,14 @@ class TextViT(BaseModule):
             elif isinstance(m, nn.LayerNorm):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
-        # MAE treats the patch projection like a Linear layer.
-        w = self.patch_embed.proj.weight.data
-        nn.init.xavier_uniform_(w.view(w.shape[0], -1))
-        if self.patch_embed.proj.bias is not None:
-            nn.init.zeros_(self.patch_embed.proj.bias)
+        # MAE treats the patch projection like a Linear layer (so are the
+        # convolutions of an hMLP stem).
+        for m in self.patch_embed.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.xavier_uniform_(m.weight.data.view(
+                    m.weight.shape[0], -1))
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
         if self.with_cls_token:
             nn.init.normal_(self.cls_token, std=.02)
 

@@ -200,23 +200,76 @@ class TransformerBlock(nn.Module):
         return x + self.drop_path(self.mlp(self.norm2(x)))
 
 
+class _ChannelLayerNorm(nn.LayerNorm):
+    """LayerNorm over the channels of an (N, C, H, W) map, per position
+    (so a patch-local stem stays patch-local)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+
 class PatchEmbed(nn.Module):
-    """Non-overlapping patch embedding (``proj``: Conv2d, kernel = stride =
-    patch size; timm name ``patch_embed.proj``).
+    """Patch embedding: each non-overlapping p x p patch becomes one token.
+
+    ``stem='linear'`` (default, timm / MAE layout): one Conv2d ``proj``
+    with kernel = stride = p, a linear map of the patch's pixels.
+
+    ``stem='hmlp'``: a hierarchical MLP stem (Touvron et al., "Three things
+    everyone should know about Vision Transformers", 2022): log2(p) stages
+    of Conv2d(kernel = stride = 2), the first ones followed by a per-position
+    channel LayerNorm and GELU, the last one being ``proj``. Every output
+    token still depends on the pixels of its own patch only, so masked
+    image modeling that drops masked tokens after the embedding (MAE, MMS)
+    sees no pixel of a masked patch, while the stem gives the encoder the
+    local, convolution-like features that make text recognizers train
+    faster from little data. Needs p a power of two >= 4. Its weights do
+    not load from timm / MAE checkpoints (which hold a linear ``proj``).
 
     Args:
         in_channels: Image channels.
         embed_dims: Token width C.
         patch_size: Square patch side p.
+        stem: 'linear' or 'hmlp'.
+        stem_channels: Width of the hMLP's hidden stages (default C // 4).
+
+    Shapes: ``forward`` maps (N, in_channels, H, W) to tokens
+    (N, H/p * W/p, C) and the grid (H/p, W/p).
     """
 
-    def __init__(self, in_channels: int, embed_dims: int,
-                 patch_size: int) -> None:
+    stems = ('linear', 'hmlp')
+
+    def __init__(self, in_channels: int, embed_dims: int, patch_size: int,
+                 stem: str = 'linear',
+                 stem_channels: Optional[int] = None) -> None:
         super().__init__()
+        if stem not in self.stems:
+            raise ValueError(f'stem must be one of {self.stems}, got '
+                             f'{stem!r}')
         self.patch_size = patch_size
-        self.proj = nn.Conv2d(
-            in_channels, embed_dims, kernel_size=patch_size,
-            stride=patch_size)
+        self.in_channels = in_channels
+        self.stem_type = stem
+        if stem == 'linear':
+            self.stem = nn.Identity()
+            self.proj = nn.Conv2d(
+                in_channels, embed_dims, kernel_size=patch_size,
+                stride=patch_size)
+            return
+        stages = patch_size.bit_length() - 1
+        if patch_size < 4 or patch_size != 1 << stages:
+            raise ValueError("stem='hmlp' needs a patch size that is a power "
+                             f'of two >= 4, got {patch_size}')
+        hidden = int(stem_channels or max(embed_dims // 4, 1))
+        layers = []
+        ch = in_channels
+        for _ in range(stages - 1):
+            layers += [
+                nn.Conv2d(ch, hidden, kernel_size=2, stride=2),
+                _ChannelLayerNorm(hidden, eps=1e-6),
+                nn.GELU()
+            ]
+            ch = hidden
+        self.stem = nn.Sequential(*layers)
+        self.proj = nn.Conv2d(ch, embed_dims, kernel_size=2, stride=2)
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, Tuple[int,
                                                                      int]]:
@@ -234,6 +287,6 @@ class PatchEmbed(nn.Module):
             # A strided conv would silently crop the border; refuse instead.
             raise ValueError(f'input size {(h, w)} is not divisible by the '
                              f'patch size {p}')
-        x = self.proj(x)
+        x = self.proj(self.stem(x))
         grid = (x.shape[-2], x.shape[-1])
         return x.flatten(2).transpose(1, 2), grid

@@ -70,7 +70,7 @@ class TextSuperResolver(BaseModel):
             raise ValueError(f"loss_type must be 'mse' or 'l1', got "
                              f'{loss_type!r}')
         self.backbone = MODELS.build(backbone)
-        in_ch = self.backbone.patch_embed.proj.in_channels
+        in_ch = self.backbone.patch_embed.in_channels
         head = dict(head)
         head.update(
             in_channels=self.backbone.embed_dims,
