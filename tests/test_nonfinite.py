@@ -39,13 +39,14 @@ class Data(torch.utils.data.Dataset):
         return dict(inputs=x, labels=x.sum())
 
 
-def _runner(tmp_path, model, max_consecutive=3, epochs=2):
+def _runner(tmp_path, model, max_consecutive=3, epochs=2,
+            wrapper='GuardedOptimWrapper'):
     return Runner(
         model=model, work_dir=str(tmp_path),
         train_dataloader=dict(dataset=Data(), batch_size=4, num_workers=0,
                               sampler=dict(type='DefaultSampler',
                                            shuffle=False)),
-        optim_wrapper=dict(type='GuardedOptimWrapper',
+        optim_wrapper=dict(type=wrapper,
                            max_consecutive=max_consecutive,
                            optimizer=dict(type='SGD', lr=0.01)),
         train_cfg=dict(by_epoch=True, max_epochs=epochs),
@@ -54,9 +55,11 @@ def _runner(tmp_path, model, max_consecutive=3, epochs=2):
         default_scope='mmocr')
 
 
-def test_isolated_nonfinite_steps_are_skipped_and_counted(tmp_path):
+@pytest.mark.parametrize('wrapper',
+                         ['GuardedOptimWrapper', 'GuardedBF16OptimWrapper'])
+def test_isolated_nonfinite_steps_are_skipped_and_counted(tmp_path, wrapper):
     model = NaNAtSomeSteps(bad_calls={1, 5})
-    runner = _runner(tmp_path, model)
+    runner = _runner(tmp_path, model, wrapper=wrapper)
     runner.train()
     assert runner.optim_wrapper.skipped_steps == 2
     assert runner.message_hub.get_scalar('train/skipped_steps').current() == 2

@@ -214,6 +214,7 @@ def test_loop_benchmark_runs(str_real_root):
     """The loop and per-transform benchmarks run on the recipe config (tiny
     batch) and report consistent figures."""
     from mmocr_mms.benchmarks.finetune_loop import (finetune_loop,
+                                                    step_precision,
                                                     transform_costs)
     cfg = ROOT / ('configs/textrecog/svtr/'
                   'svtr_text-vit-mini-p8_20k-iters_str-real-synth.py')
@@ -234,6 +235,11 @@ def test_loop_benchmark_runs(str_real_root):
     assert ('SynthWordDataset', 'load') in sources
     assert ('SynthWordDataset', 'ApplyTextLabelRule') in sources
     assert all(x['us_per_img'] > 0 for x in rows)
+    r = step_precision(str(cfg), iters=1, warmup=1, rounds=1,
+                       cfg_options=opts)
+    assert r['fp32_img_per_s'] > 0 and r['bf16_img_per_s'] > 0
+    assert r['bf16_over_fp32'] == pytest.approx(
+        r['bf16_img_per_s'] / r['fp32_img_per_s'])
 
 
 def test_column_pool_concat_keeps_rows():

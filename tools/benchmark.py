@@ -46,7 +46,10 @@ def parse_args():
     p.add_argument('--sections', nargs='+',
                    default=['step', 'flops', 'memory', 'varcount', 'masks',
                             'pipeline', 'infer'],
-                   help="also: 'profile' (where an MMS step's time goes)")
+                   help="also: 'profile' (where an MMS step's time goes), "
+                   "'loop' / 'augs' (input pipeline of --loop-config), "
+                   "'precision' (--loop-config's step, float32 vs "
+                   "bfloat16 autocast)")
     p.add_argument('--model-size', choices=sorted(PRESETS), default='small')
     p.add_argument('--decoder', type=int, nargs=3, default=(512, 8, 16),
                    metavar=('DIMS', 'LAYERS', 'HEADS'))
@@ -161,8 +164,9 @@ def main():
                 print(f'  infer {name:8s} batch {b:3d}: '
                       f'{r["img_per_s"]:8.1f} img/s '
                       f'({r["params_m"]:.1f}M params)')
-    if {'loop', 'augs'} & set(args.sections):
+    if {'loop', 'augs', 'precision'} & set(args.sections):
         from mmocr_mms.benchmarks.finetune_loop import (finetune_loop,
+                                                        step_precision,
                                                         transform_costs)
         opts = {'model.backbone.init_cfg': None}
         if args.loop_batch:
@@ -189,6 +193,16 @@ def main():
               f'{r["loop_img_per_s"]:.1f} img/s = '
               f'{r["loop_over_step"]:.1%} of the step; waiting for data '
               f'{r["data_wait_fraction"]:.1%} of the loop')
+    if 'precision' in args.sections:
+        r = step_precision(args.loop_config, iters=args.loop_iters,
+                           rounds=args.rounds, device=args.device,
+                           cfg_options=opts)
+        out['precision'] = r
+        print(f'training step of {args.loop_config}, batch '
+              f'{r["batch_size"]}: float32 {r["fp32_img_per_s"]:.1f} img/s, '
+              f'bfloat16 autocast {r["bf16_img_per_s"]:.1f} img/s = '
+              f'{r["bf16_over_fp32"]:.2f}x (median of {r["rounds"]} '
+              'alternated rounds)')
     if 'profile' in args.sections:
         r = train_step.profile_step(enc, dec, args.batch[-1],
                                     args.mask_ratio, 3, args.device, dtype)

@@ -14,7 +14,7 @@ from collections import defaultdict
 
 import torch
 
-__all__ = ['finetune_loop', 'transform_costs']
+__all__ = ['finetune_loop', 'transform_costs', 'step_precision']
 
 
 def _load_cfg(config, cfg_options=None):
@@ -94,6 +94,61 @@ def finetune_loop(config, iters: int = 20, warmup: int = 3,
                 step_img_per_s=step_rate, loop_img_per_s=loop_rate,
                 loop_over_step=loop_rate / step_rate,
                 data_wait_fraction=wait_s / loop_s)
+
+
+def step_precision(config, iters: int = 10, warmup: int = 2,
+                   rounds: int = 3, device: str = 'cpu',
+                   cfg_options: dict | None = None) -> dict:
+    """Images/s of the config's training step in float32 and under
+    :class:`~mmocr_mms.engine.optim.BF16OptimWrapper` (bfloat16 autocast,
+    decoder and loss in float32), alternated ``rounds`` times on the same
+    batch in one process; the median of each and their ratio.
+
+    The model is rebuilt for each precision from the same seed, so both
+    start from the same weights; the optimiser settings are the config's.
+    """
+    import statistics
+
+    from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import Runner
+
+    import mmocr_mms  # noqa: F401
+    from mmocr.registry import MODELS
+    cfg = _load_cfg(config, cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmocr'))
+    loader = Runner.build_dataloader(cfg.train_dataloader, seed=0)
+    batch = next(iter(loader))
+    runs = {}
+    for name, wrapper in (('fp32', 'OptimWrapper'),
+                          ('bf16', 'BF16OptimWrapper')):
+        torch.manual_seed(0)
+        model = MODELS.build(cfg.model).to(device)
+        model.train()
+        optim_cfg = copy.deepcopy(cfg.optim_wrapper)
+        optim_cfg.update(type=wrapper)
+        for key in ('loss_scale', 'dtype', 'max_consecutive',
+                    'fp32_modules', 'device_type'):
+            optim_cfg.pop(key, None)
+        runs[name] = (model, build_optim_wrapper(model, optim_cfg))
+    rates = {name: [] for name in runs}
+    for name, (model, optim) in runs.items():
+        for _ in range(warmup):
+            model.train_step(batch, optim)
+    for _ in range(rounds):
+        for name, (model, optim) in runs.items():
+            _sync(device)
+            t0 = time.perf_counter()
+            for _ in range(iters):
+                model.train_step(batch, optim)
+            _sync(device)
+            rates[name].append(iters * loader.batch_size /
+                               (time.perf_counter() - t0))
+    fp32 = statistics.median(rates['fp32'])
+    bf16 = statistics.median(rates['bf16'])
+    return dict(batch_size=loader.batch_size, iters=iters, rounds=rounds,
+                fp32_img_per_s=fp32, bf16_img_per_s=bf16,
+                bf16_over_fp32=bf16 / fp32)
 
 
 def _pipelines(dataset_cfg) -> list:

@@ -1,6 +1,9 @@
 from .bf16_optim_wrapper import BF16OptimWrapper
 from .guarded_optim_wrapper import (GuardedAmpOptimWrapper,
+                                    GuardedBF16OptimWrapper,
                                     GuardedOptimWrapper, NonFiniteLossError)
 
-__all__ = ['BF16OptimWrapper', 'GuardedOptimWrapper', 'GuardedAmpOptimWrapper',
-           'NonFiniteLossError']
+__all__ = [
+    'BF16OptimWrapper', 'GuardedOptimWrapper', 'GuardedAmpOptimWrapper',
+    'GuardedBF16OptimWrapper', 'NonFiniteLossError'
+]

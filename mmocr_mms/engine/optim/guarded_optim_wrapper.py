@@ -7,8 +7,10 @@ from mmengine.logging import MessageHub, print_log
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
 from mmocr.registry import OPTIM_WRAPPERS
 
+from .bf16_optim_wrapper import BF16OptimWrapper
+
 __all__ = ['GuardedOptimWrapper', 'GuardedAmpOptimWrapper',
-           'NonFiniteLossError']
+           'GuardedBF16OptimWrapper', 'NonFiniteLossError']
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -88,6 +90,22 @@ class GuardedOptimWrapper(_NonFiniteGuard, OptimWrapper):
         max_consecutive (int): Consecutive skipped steps that stop
             training. Defaults to 10.
         **kwargs: As ``OptimWrapper`` (``optimizer``, ``clip_grad``, ...).
+    """
+
+    def __init__(self, *args, max_consecutive: int = 10, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._init_guard(max_consecutive)
+
+
+@OPTIM_WRAPPERS.register_module()
+class GuardedBF16OptimWrapper(_NonFiniteGuard, BF16OptimWrapper):
+    """:class:`BF16OptimWrapper` (bfloat16 autocast, CPU or GPU) that
+    skips non-finite steps (see module doc).
+
+    Args:
+        max_consecutive (int): Consecutive skipped steps that stop
+            training. Defaults to 10.
+        **kwargs: As ``BF16OptimWrapper`` (``fp32_modules``, ...).
     """
 
     def __init__(self, *args, max_consecutive: int = 10, **kwargs) -> None:
