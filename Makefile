@@ -27,7 +27,8 @@ force-install:
 	  echo ">> compiled mmcv found, not installing mmcv-lite"; MMCV_REQ=""; fi; \
 	$(PIP) install -c requirements/constraints.txt -r requirements/runtime.txt \
 	  -r requirements/tests.txt -r requirements/benchmark.txt -r requirements/deploy.txt $$MMCV_REQ
-	$(PIP) install --no-deps -c requirements/constraints.txt -r requirements/fonts.txt
+	$(PIP) install --no-deps -c requirements/constraints.txt -r requirements/fonts.txt \
+	  -r requirements/fonts-google.txt
 	$(PIP) install --no-deps --no-build-isolation -e .
 	@$(PYTHON) tools/misc/check_install.py
 

@@ -31,8 +31,19 @@ def test_optional_dependencies_are_not_runtime_requirements():
     # `make force-install` installs every one of these files
     with open(osp.join(ROOT, 'Makefile'), encoding='utf-8') as f:
         make = f.read()
-    for name in ('runtime.txt', 'tests.txt', 'benchmark.txt', 'lite.txt'):
+    for name in ci.INSTALLED_FILES:
         assert f'requirements/{name}' in make
+
+
+def test_pins_compare_as_pep440_versions():
+    """fontpkg wheels pinned `1.2` install metadata `1.002` (the same
+    release for pip); local build tags are ignored; a different release is
+    not accepted."""
+    ci = _check_install()
+    assert ci.same_release('1.002', '1.2')
+    assert ci.same_release('2.14.1+cu130', '2.14.1')
+    assert not ci.same_release('1.3', '1.2')
+    assert not ci.same_release('2.14.0+cpu', '2.14.1')
 
 
 def test_every_installed_requirement_is_pinned(tmp_path):

@@ -56,14 +56,57 @@ def test_dejavu_fonts_without_display() -> None:
 
 
 def test_default_fonts_come_from_the_font_wheels() -> None:
+    """trdg's 100 Latin TTFs plus the fontpkg-<family> wheels
+    (requirements/fonts-google.txt) plus DejaVu: at least 200 families
+    that draw every letter and digit."""
     from PIL import ImageFont
+
+    from mmocr_mms.datasets.synth_render import (_ALNUM, _font_coverage,
+                                                 fontpkg_font_paths)
     pkg = package_font_paths()
     paths = default_font_paths()
     assert paths == sorted(set(pkg) | set(dejavu_font_paths()))
     # trdg ships 100 Latin TTFs (its CJK fonts are left out).
-    assert sum('/trdg/' in p for p in pkg) == 100 == len(pkg)
-    families = {ImageFont.truetype(p, 12).getname()[0] for p in paths}
-    assert len(families) >= 30, sorted(families)
+    assert sum('/trdg/' in p for p in pkg) == 100
+    google = fontpkg_font_paths()
+    assert google and set(google) <= set(pkg)
+    assert len(pkg) == 100 + len(google)
+    full = set(_ALNUM)
+    families = {ImageFont.truetype(p, 12).getname()[0] for p in paths
+                if full <= _font_coverage(p, tuple(sorted(full)))}
+    assert len(families) >= 200, len(families)
+
+
+def test_variable_fonts_get_a_regular_to_bold_weight() -> None:
+    """Variable fonts default to any weight (often Thin); the renderer
+    draws one in VARIABLE_WEIGHTS per sample, deterministically."""
+    from PIL import Image, ImageDraw
+
+    from mmocr_mms.datasets.synth_render import (VARIABLE_WEIGHTS,
+                                                 _load_font, _set_weight,
+                                                 _weight_axes,
+                                                 fontpkg_font_paths)
+    variable = [p for p in fontpkg_font_paths()
+                if '[wght]' in Path(p).name]
+    assert variable, 'fontpkg wheels ship variable fonts'
+    path = variable[0]
+    font = _load_font(path, 32)
+    axes = _weight_axes(font)
+    assert axes and _weight_axes(_load_font(
+        str(Path(dejavu_font_paths()[0])), 32)) is None
+
+    def ink(weight: float) -> int:
+        _set_weight(font, axes, weight)
+        canvas = Image.new('L', (400, 60), 0)
+        ImageDraw.Draw(canvas).text((5, 5), 'Weight', font=font, fill=255)
+        return int(np.asarray(canvas).astype(np.int64).sum())
+
+    lo, hi = VARIABLE_WEIGHTS
+    assert ink(hi) > ink(lo) * 1.2
+    r = WordRenderer(fonts=[path], **NO_EFFECTS)
+    a, b = r.render(0, 3), WordRenderer(fonts=[path], **NO_EFFECTS).render(
+        0, 3)
+    _assert_same(a, b)
 
 
 def test_default_lexicon_shape() -> None:

@@ -1,6 +1,7 @@
 # MMS pretraining sized for the CPU reading recipe (`make reading-cpu`,
-# README "Recognition recipes"): TextViT-mini with 8x8 patches (192-d,
-# 6 layers, 3 heads; 32x128 -> 4 x 16 = 64 tokens, 2.7M parameters), a
+# README "Recognition recipes"): TextViT-mini with 8x8 patches and a
+# patch-local hMLP stem (192-d, 6 layers, 3 heads; 32x128 -> 4 x 16 = 64
+# tokens, 2.7M parameters), bfloat16 autocast, a
 # 2-layer 128-d decoder, MMS masking on the 4 x 16 grid, 3 epochs over the
 # real training crops with their labels dropped (iiit5k_train, svt_train,
 # ic15_train: 6725 crops, read in place) plus 20,000 rendered words.
@@ -35,7 +36,10 @@ model = dict(
     backbone=dict(
         arch=dict(_delete_=True, embed_dims=192, num_layers=6, num_heads=3,
                   mlp_ratio=4),
-        patch_size=patch_size),
+        patch_size=patch_size,
+        # patch-local hierarchical stem: no pixel of a masked patch reaches
+        # a visible token; the fine-tuned recognizer learns faster with it
+        stem='hmlp'),
     decoder=dict(embed_dims=128, num_layers=2, num_heads=4))
 
 num_synth = 20000
@@ -57,7 +61,10 @@ train_dataloader = dict(
 
 base_lr = 1.5e-4
 max_epochs = 3
-optim_wrapper = dict(optimizer=dict(lr=base_lr * 128 / 256 * 8))
+# bfloat16 autocast on the CPU (2x the float32 step on AVX512-BF16 CPUs;
+# `python tools/benchmark.py --sections precision`); the pixel decoder too
+optim_wrapper = dict(type='GuardedBF16OptimWrapper', fp32_modules=[],
+                     optimizer=dict(lr=base_lr * 128 / 256 * 8))
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0,
          end=50),

@@ -7,8 +7,11 @@ applies the geometric and photometric effects of real crops (curved
 baselines, perspective, outlines / shadows / extrusion, photo-like
 backgrounds, neighbouring text, blur, motion blur, low resolution, noise,
 JPEG; see :mod:`.synth_effects`) with numpy / OpenCV.  Nothing is
-downloaded: the default fonts are the Latin fonts shipped in the ``trdg``
-wheel plus matplotlib's DejaVu family.
+downloaded: the default fonts are those shipped in font wheels (the
+``trdg`` wheel's Latin fonts, requirements/fonts.txt, and 185 Google Fonts
+families packaged one per ``fontpkg-<family>`` wheel,
+requirements/fonts-google.txt) plus matplotlib's DejaVu family; variable
+fonts are drawn at a random weight.
 
 Every sample is a pure function of ``(seed, index)`` so that a dataset built
 on top of :class:`WordRenderer` can be indexed like a static dataset (same
@@ -41,6 +44,7 @@ __all__ = [
     'DEFAULT_LEXICON',
     'default_font_paths',
     'package_font_paths',
+    'fontpkg_font_paths',
     'find_fonts',
     'WordRenderer',
 ]
@@ -143,6 +147,9 @@ _GENERATED_CHARS = _ALNUM + '$.,%:/-\'&!?"'
 # ---------------------------------------------------------------------------
 # Fonts
 # ---------------------------------------------------------------------------
+#: ``wght`` range drawn for variable fonts (regular to extra-bold).
+VARIABLE_WEIGHTS = (350.0, 800.0)
+
 # Font files shipped inside PyPI wheels, as (import name, folder inside the
 # package, file-name pattern to skip).  We only read the font files; the
 # package is not imported.
@@ -158,10 +165,35 @@ def _package_dirs(name: str) -> list[Path]:
     return [Path(p) for p in spec.submodule_search_locations]
 
 
+#: Entry-point group under which the ``fontpkg-<family>`` wheels
+#: (requirements/fonts-google.txt: 185 Google Fonts families) register their
+#: module; the fonts are the module folder's ``files/*.ttf``.
+FONTPKG_GROUP = 'fontpkg.family'
+
+
+def fontpkg_font_paths() -> list[str]:
+    """Font files of the installed ``fontpkg-<family>`` wheels (found
+    through their ``fontpkg.family`` entry points and
+    :func:`importlib.util.find_spec`, never imported), sorted; empty when
+    none is installed."""
+    import importlib.metadata as md
+    paths: list[str] = []
+    for ep in md.entry_points(group=FONTPKG_GROUP):
+        module = ep.value.split(':', 1)[0].strip()
+        for root in _package_dirs(module):
+            folder = root / 'files'
+            if folder.is_dir():
+                paths.extend(str(p) for p in folder.iterdir()
+                             if p.suffix.lower() in _FONT_EXTS
+                             and p.is_file())
+    return sorted(set(paths))
+
+
 def package_font_paths() -> list[str]:
-    """Latin font files shipped in the font wheels of
-    :data:`FONT_PACKAGES` (``trdg``: 100 Latin files), sorted; empty when
-    none is installed.
+    """Latin font files shipped in font wheels: those of
+    :data:`FONT_PACKAGES` (``trdg``: 100 Latin files) and of the
+    ``fontpkg-<family>`` wheels (:func:`fontpkg_font_paths`), sorted; empty
+    when none is installed.
 
     The packages are located with :func:`importlib.util.find_spec`, never
     imported.
@@ -176,7 +208,7 @@ def package_font_paths() -> list[str]:
                     str(p) for p in folder.iterdir()
                     if p.suffix.lower() in _FONT_EXTS and p.is_file()
                     and not (skip_re and skip_re.search(p.name)))
-    return sorted(paths)
+    return sorted(set(paths) | set(fontpkg_font_paths()))
 
 
 def dejavu_font_paths() -> list[str]:
@@ -236,6 +268,29 @@ def _load_font(path: str, size: int) -> ImageFont.FreeTypeFont:
     # installed, which would otherwise change pixels between environments.
     return ImageFont.truetype(
         path, size=size, layout_engine=ImageFont.Layout.BASIC)
+
+
+def _weight_axes(font: ImageFont.FreeTypeFont) -> list[dict] | None:
+    """The variation axes of a variable font (None for a static font)."""
+    try:
+        return font.get_variation_axes()
+    except (OSError, AttributeError):
+        return None
+
+
+def _set_weight(font: ImageFont.FreeTypeFont, axes: list[dict],
+                weight: float) -> None:
+    """Set a variable font's ``wght`` axis to ``weight`` (clipped to its
+    range), every other axis to its default."""
+    values = []
+    for axis in axes:
+        name = axis.get('name')
+        name = name.decode() if isinstance(name, bytes) else str(name)
+        if name.lower() in ('weight', 'wght'):
+            values.append(min(max(weight, axis['minimum']), axis['maximum']))
+        else:
+            values.append(axis['default'])
+    font.set_variation_by_axes(values)
 
 
 def _glyph_bitmap(font: ImageFont.FreeTypeFont, ch: str) -> bytes | None:
@@ -565,20 +620,30 @@ class WordRenderer:
         # Lazily filled, (path, size) -> FreeTypeFont; not picklable, so it is
         # dropped in __getstate__ and refilled in each worker.
         self._font_cache: dict[tuple[str, int], ImageFont.FreeTypeFont] = {}
+        self._axes_cache: dict[str, list[dict] | None] = {}
 
     # -- pickling -----------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
         """Return the picklable state: everything but the font cache."""
         state = self.__dict__.copy()
         state['_font_cache'] = {}
+        state['_axes_cache'] = {}
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Restore from :meth:`__getstate__` with an empty font cache."""
         self.__dict__.update(state)
         self._font_cache = {}
+        self._axes_cache = {}
 
     # -- helpers ------------------------------------------------------------
+    def _variable_axes(self, path: str,
+                       font: ImageFont.FreeTypeFont) -> list[dict] | None:
+        """Variation axes of ``path`` (cached; None for static fonts)."""
+        if path not in self._axes_cache:
+            self._axes_cache[path] = _weight_axes(font)
+        return self._axes_cache[path]
+
     def _font(self, path: str, size: int) -> ImageFont.FreeTypeFont:
         key = (path, size)
         font = self._font_cache.get(key)
@@ -812,6 +877,11 @@ class WordRenderer:
         path = self.fonts[candidates[int(rng.integers(len(candidates)))]]
         size = int(rng.integers(self.height, int(round(1.5 * self.height)) + 1))
         font = self._font(path, size)
+        axes = self._variable_axes(path, font)
+        if axes:
+            # Variable fonts (many Google Fonts families) default to any
+            # weight, often Thin: draw a regular-to-heavy one per sample.
+            _set_weight(font, axes, float(rng.uniform(*VARIABLE_WEIGHTS)))
 
         alpha = self._draw_text(rng, text, font, size)
         if rng.random() < self.curve_prob:

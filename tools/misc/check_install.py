@@ -4,7 +4,8 @@ Checks, without importing torch (so it takes well under a second):
 * every package pinned in requirements/constraints.txt is installed at that
   version (a compiled ``mmcv`` 2.0.x counts for ``mmcv-lite``);
 * every package that `make install` installs (requirements/runtime.txt,
-  tests.txt, benchmark.txt, lite.txt, fonts.txt, deploy.txt) is pinned there, so none escapes the
+  tests.txt, benchmark.txt, lite.txt, fonts.txt, fonts-google.txt,
+  deploy.txt) is pinned there, so none escapes the
   check (the optional requirements/peer.txt, which `make install` leaves out,
   is pinned there too but need not be installed);
 * ``mmocr_mms`` imports from this checkout.
@@ -19,7 +20,7 @@ import sys
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 #: the requirement files `make force-install` installs
 INSTALLED_FILES = ('runtime.txt', 'tests.txt', 'benchmark.txt', 'lite.txt',
-                   'fonts.txt', 'deploy.txt')
+                   'fonts.txt', 'fonts-google.txt', 'deploy.txt')
 #: optional requirement files `make install` does not install (their pins
 #: in constraints.txt are not required to be installed)
 OPTIONAL_FILES = ('peer.txt', )
@@ -62,6 +63,21 @@ def installed(name):
         return None
 
 
+def same_release(have, want):
+    """Whether installed version ``have`` is the pinned ``want``: compared
+    as PEP 440 versions (``1.002`` == ``1.2``, as pip resolves the pin),
+    local build tags ignored (torch ``2.14.1+cu130`` == ``2.14.1``)."""
+    have = have.split('+', 1)[0]
+    try:
+        from packaging.version import InvalidVersion, Version
+    except ImportError:  # pragma: no cover - packaging ships with pip
+        return have == want
+    try:
+        return Version(have) == Version(want)
+    except InvalidVersion:
+        return have == want
+
+
 def optional_names(root=ROOT):
     """Lower-case names of the packages of :data:`OPTIONAL_FILES`."""
     return {name.lower() for fname in OPTIONAL_FILES
@@ -80,8 +96,7 @@ def main() -> int:
             full = installed('mmcv')
             if full is not None and full.startswith('2.0.'):
                 continue
-        # local build tags (torch 2.14.1+cu130) count as the same release
-        if have is None or have.split('+', 1)[0] != want:
+        if have is None or not same_release(have, want):
             problems.append(f'{name}: want {want}, have {have}')
     spec = importlib.util.find_spec('mmocr_mms')
     where = osp.dirname(osp.dirname(spec.origin)) if spec and spec.origin \
