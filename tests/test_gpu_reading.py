@@ -4,6 +4,7 @@ the packaged ones, the crops are packed as documented, the GPU configs
 parse and build models of the stated shapes, and the driver's timeline
 fits the budget."""
 import importlib.util
+import json
 import os
 import os.path as osp
 
@@ -188,3 +189,125 @@ def test_small_settings_are_tiny(driver):
     full = driver.settings(driver.parse_args(['--out', 'x']))
     assert (full['pre_batch'], full['ft_batch']) == (1024, 512)
     assert full['render_workers'] == max(1, (os.cpu_count() or 1) - 4)
+
+
+# -- GPU protocol ----------------------------------------------------------------
+def test_finetune_config_keeps_the_gpu_stem_and_amp():
+    """The H200 fine-tuning inherits the CPU recipe's config but keeps the
+    linear patch embedding of its MMS TextViT-S pretraining and mmengine's
+    AMP (the recipe passes --amp and optim_wrapper.dtype=bfloat16)."""
+    cfg = Config.fromfile(FINETUNE)
+    assert cfg.model.backbone.stem == 'linear'
+    assert cfg.optim_wrapper.type == 'GuardedOptimWrapper'
+
+
+@pytest.mark.parametrize('arm,masks', [
+    ('mms', {'MultiMasking'}), ('mae', {'RandomPatchMasking'})])
+def test_arm_pretrain_configs_share_the_corpus(driver, arm, masks):
+    """mms and mae pretrain on the same 10 passes over the real crops plus
+    the rendered-words LMDB, with the same mask seeds; only the masks
+    differ. scratch does not pretrain."""
+    cfg = Config.fromfile(osp.join(ROOT, driver.ARM_CONFIGS[arm]))
+    ds = cfg.train_dataloader.dataset.datasets
+    assert [d.type for d in ds] == ['TSVSplitsDataset'] * 10 + [
+        'UnlabeledLMDBDataset']
+    assert ds[-1].data_root.endswith('pretrain_words')
+    pipes = [d.dataset.pipeline if 'dataset' in d else d.pipeline
+             for d in ds]
+    found = {t.type for p in pipes for t in p if 'Mask' in t.type}
+    assert found == masks
+    seeds = [t.seed for p in pipes for t in p if 'Mask' in t.type]
+    assert seeds == [1000 + k for k in range(10)] + [2000]
+    assert driver.ARM_CONFIGS['scratch'] is None
+
+
+def test_fixed_budget_options(driver):
+    assert driver.fixed_pretrain_options(6) == [
+        'custom_hooks.0.deadline=None', 'train_cfg.max_epochs=6',
+        'param_scheduler.1.T_max=5', 'param_scheduler.1.end=6',
+        'default_hooks.checkpoint.interval=6']
+    ft = driver.fixed_finetune_options(1000, 150)
+    assert 'train_cfg.max_iters=1000' in ft
+    assert 'param_scheduler.0.end=100' in ft  # warm-up <= a tenth
+    assert 'param_scheduler.1.T_max=900' in ft
+    assert 'custom_hooks.0.deadline=None' in ft
+    with pytest.raises(SystemExit):
+        driver.parse_args(['--out', 'x', '--pretrain-epochs', '1'])
+
+
+def _log(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_trained_budget_and_match(driver, tmp_path):
+    pre = _log(tmp_path, 'pretrain.log',
+               'Epoch(train) [1][ 20/66]  loss: 1\n'
+               'Epoch(train) [7][ 60/66]  loss: 1\n'
+               'Saving checkpoint at 7 epochs\n')
+    ft = _log(tmp_path, 'finetune.log',
+              'Iter(train) [ 50/1234] loss: 3\n'
+              'Saving checkpoint at 1234 iterations\n')
+    assert driver.trained_budget(pre) == dict(epochs=7, iters_per_epoch=66,
+                                              iters=462)
+    assert driver.trained_budget(ft) == dict(iters=1234)
+    assert driver.trained_budget(str(tmp_path / 'missing.log')) is None
+    summary = tmp_path / 'summary.json'
+    summary.write_text(json.dumps(dict(budget=dict(
+        pretrain=driver.trained_budget(pre),
+        finetune=driver.trained_budget(ft)))))
+    assert driver.matched_budget(str(summary), 'mae') == (7, 1234)
+    assert driver.matched_budget(str(summary), 'scratch') == (None, 1234)
+    args = driver.parse_args(['--out', 'x', '--arm', 'mae', '--match',
+                              str(summary)])
+    assert (args.pretrain_epochs, args.finetune_iters) == (7, 1234)
+    with pytest.raises(SystemExit):  # --match and a fixed budget
+        driver.parse_args(['--out', 'x', '--match', str(summary),
+                           '--finetune-iters', '5'])
+    summary.write_text(json.dumps(dict(budget=dict(finetune=None))))
+    with pytest.raises(SystemExit, match='no trained budget'):
+        driver.matched_budget(str(summary), 'mms')
+
+
+def test_append_results_adds_one_row_per_run(driver, tmp_path, capsys):
+    page = tmp_path / 'results.md'
+    page.write_text('# Results\n\nsome text\n')
+    runs = []
+    for arm, acc, ep in (('mms', 0.812, 7), ('mae', 0.799, 7),
+                         ('scratch', 0.5, None)):
+        s = dict(arm=arm, seed=0, date='2026-12-01 10:00 UTC',
+                 commit='0123456789abcdef', machine='NVIDIA H200, 16 CPU '
+                 'cores', word_acc=dict(IIIT5K=acc, SVT=acc - 0.1),
+                 wall_s=530.2, fixed_budget=dict(
+                     pretrain_epochs=None if arm == 'mms' else ep,
+                     finetune_iters=None if arm == 'mms' else 900),
+                 budget=dict(pretrain=dict(epochs=ep, iters=ep * 66)
+                             if ep else None, finetune=dict(iters=900)))
+        path = tmp_path / f'{arm}.json'
+        path.write_text(json.dumps(s))
+        runs.append(str(path))
+    driver.append_results_main([*runs[:2], '--page', str(page)])
+    driver.append_results_main([*runs, '--page', str(page)])  # 1 new row
+    text = page.read_text()
+    assert text.startswith('# Results\n\nsome text\n')
+    rows = [line for line in text.splitlines() if line.startswith('| 2026')]
+    assert rows == [
+        '| 2026-12-01 10:00 UTC | 0123456 | NVIDIA H200, 16 CPU cores | mms '
+        '| 0 | 7 ep (462 it) | 900 (fitted) | 81.20 | 71.20 | 530.2 |',
+        '| 2026-12-01 10:00 UTC | 0123456 | NVIDIA H200, 16 CPU cores | mae '
+        '| 0 | 7 ep (462 it) | 900 (fixed) | 79.90 | 69.90 | 530.2 |',
+        '| 2026-12-01 10:00 UTC | 0123456 | NVIDIA H200, 16 CPU cores | '
+        'scratch | 0 | none | 900 (fixed) | 50.00 | 40.00 | 530.2 |']
+    assert text.count(driver.RESULTS_SECTION) == 1
+    out = capsys.readouterr().out
+    assert '1 row(s) appended' in out
+    assert 'WARNING' not in out  # scratch pretrains nothing: not a mismatch
+    other = json.loads(open(runs[1]).read())
+    other['budget']['finetune']['iters'] = 800
+    other['seed'] = 1
+    (tmp_path / 'other.json').write_text(json.dumps(other))
+    driver.append_results_main([runs[0], str(tmp_path / 'other.json'),
+                                '--page', str(page)])
+    out = capsys.readouterr().out
+    assert 'WARNING' in out and '[800, 900]' in out

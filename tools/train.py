@@ -31,7 +31,9 @@ def parse_args():
         help='resume from this checkpoint, or from the latest one in the '
         'work dir when no path is given')
     parser.add_argument('--amp', action='store_true',
-                        help='automatic mixed precision (AmpOptimWrapper)')
+                        help='mixed precision: mmengine AmpOptimWrapper on '
+                        'a GPU, bfloat16 autocast (BF16OptimWrapper) on the '
+                        'CPU')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the lr to the actual total batch size')
     parser.add_argument(
@@ -60,20 +62,27 @@ def build_config(args) -> Config:
                                 osp.splitext(osp.basename(args.config))[0])
     if args.amp:
         wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+        bf16_types = ('BF16OptimWrapper', 'GuardedBF16OptimWrapper')
         amp_types = {'OptimWrapper': 'AmpOptimWrapper',
                      'AmpOptimWrapper': 'AmpOptimWrapper',
                      'GuardedOptimWrapper': 'GuardedAmpOptimWrapper',
                      'GuardedAmpOptimWrapper': 'GuardedAmpOptimWrapper'}
-        if wrapper not in amp_types:
-            raise ValueError(f'--amp needs OptimWrapper or '
-                             f'GuardedOptimWrapper, config has {wrapper}')
-        if not torch.cuda.is_available():
-            # mmengine's AmpOptimWrapper asserts an accelerator; on CPU,
-            # bf16 autocast also measured slower than fp32 (README).
-            raise SystemExit('--amp needs a GPU (mmengine AmpOptimWrapper); '
-                             'on CPU train in fp32 without --amp')
-        cfg.optim_wrapper.type = amp_types[wrapper]
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        if wrapper not in amp_types and wrapper not in bf16_types:
+            raise ValueError(f'--amp needs OptimWrapper, GuardedOptimWrapper '
+                             f'or a BF16OptimWrapper, config has {wrapper}')
+        if wrapper in bf16_types or not torch.cuda.is_available():
+            # mmengine's AmpOptimWrapper asserts an accelerator; on the CPU
+            # (and for configs that already ask for it) --amp means
+            # bfloat16 autocast with BF16OptimWrapper, no loss scaling.
+            if wrapper not in bf16_types:
+                cfg.optim_wrapper.type = (
+                    'GuardedBF16OptimWrapper' if wrapper.startswith('Guarded')
+                    else 'BF16OptimWrapper')
+            for key in ('loss_scale', 'dtype'):
+                cfg.optim_wrapper.pop(key, None)
+        else:
+            cfg.optim_wrapper.type = amp_types[wrapper]
+            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None

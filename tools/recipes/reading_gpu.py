@@ -19,6 +19,23 @@ Timeline (seconds after ``--t0``, the shell script's start; ``--budget``
     470 .. 515   IIIT5K + SVT test on the GPU
     then         summary.json (results, stage times, fitted schedules)
 
+The GPU protocol (MMS vs MAE vs scratch at equal budget) is the same
+script with ``--arm mms|mae|scratch`` and a fixed budget: ``--pretrain-epochs
+E --finetune-iters N`` or ``--match SUMMARY`` (the epochs and iterations an
+earlier run actually trained, read from its summary.json), so every arm
+pretrains on the same corpus for the same number of epochs (``scratch``
+skips it) and fine-tunes for the same iterations::
+
+    bash tools/recipes/reading_gpu.sh OUT_MMS                   # fitted, arm mms
+    ARM=mae MATCH=OUT_MMS/summary.json bash tools/recipes/reading_gpu.sh OUT_MAE
+    ARM=scratch MATCH=OUT_MMS/summary.json bash tools/recipes/reading_gpu.sh OUT_S
+    # back here: one row per run in docs/results.md ("GPU protocol runs")
+    python tools/recipes/reading_gpu.py append-results OUT_*/summary.json
+
+The pretraining corpus of every arm: the real training crops (labels
+unused) plus ``--pretrain-synth`` words rendered without labels into an
+LMDB in the first seconds (all cores), before pretraining starts.
+
 Every stage runs as its own process under a timeout; a stage that fails
 or overruns is recorded and the next one does what it still can
 (fine-tuning from scratch without a pretrained backbone, evaluation of
@@ -43,7 +60,15 @@ import sys
 import time
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-PRETRAIN_CONFIG = 'configs/mms/mms_text-vit-s_h200-3min_str-real.py'
+PRETRAIN_CONFIG = 'configs/mms/mms_text-vit-s_h200-3min_str-real-synth.py'
+#: Pretraining config of each protocol arm (None: no pretraining).
+ARM_CONFIGS = dict(
+    mms=PRETRAIN_CONFIG,
+    mae='configs/mms/mae_text-vit-s_h200-3min_str-real-synth.py',
+    scratch=None)
+#: The page and section that append-results writes to.
+RESULTS_PAGE = 'docs/results.md'
+RESULTS_SECTION = '## GPU protocol runs'
 FINETUNE_CONFIG = ('configs/textrecog/svtr/'
                    'svtr_text-vit-s_h200-4min_str-real-synth.py')
 TEST_SPLITS = ('iiit5k_test', 'svt_test')
@@ -51,6 +76,9 @@ TARGETS = dict(IIIT5K=0.80, SVT=0.70)
 
 # Stage ends as fractions of the budget (540 s: 205, 470, 515).
 PLAN = dict(pretrain=0.38, finetune=0.87, evaluate=0.955)
+# The pretraining words get this share of the budget from the moment the
+# stages start (after the wheels are installed): 27 s of 540.
+WORDS_SHARE = 0.05
 
 
 def plan(t0, budget):
@@ -81,7 +109,96 @@ def parse_args(argv=None):
     p.add_argument('--render-workers', type=int, default=None,
                    help='default: cores - 1 - pretraining loader workers')
     p.add_argument('--seed', type=int, default=0)
-    return p.parse_args(argv)
+    p.add_argument('--arm', default='mms', choices=sorted(ARM_CONFIGS),
+                   help='pretraining: mms (default), mae, or scratch (none)')
+    p.add_argument('--pretrain-synth', type=int, default=50000,
+                   help='rendered words (no labels) in the pretraining '
+                   'corpus, rendered first with all cores')
+    p.add_argument('--pretrain-epochs', type=int, default=None,
+                   help='fixed pretraining epochs (>= 2) instead of fitting '
+                   'them to the deadline')
+    p.add_argument('--finetune-iters', type=int, default=None,
+                   help='fixed fine-tuning iterations instead of fitting '
+                   'them to the deadline')
+    p.add_argument('--match', default=None, metavar='SUMMARY',
+                   help="an earlier run's summary.json: pretrain and "
+                   'fine-tune for the epochs and iterations it trained')
+    args = p.parse_args(argv)
+    if args.match:
+        if args.pretrain_epochs or args.finetune_iters:
+            p.error('--match sets the budget: do not also pass '
+                    '--pretrain-epochs / --finetune-iters')
+        args.pretrain_epochs, args.finetune_iters = matched_budget(
+            args.match, args.arm)
+    if args.pretrain_epochs is not None and args.pretrain_epochs < 2:
+        p.error('--pretrain-epochs must be >= 2 (1 warm-up epoch + cosine)')
+    if args.finetune_iters is not None and args.finetune_iters < 1:
+        p.error('--finetune-iters must be >= 1')
+    return args
+
+
+def matched_budget(summary_path, arm):
+    """(pretraining epochs, fine-tuning iterations) that the run of
+    ``summary_path`` trained (``budget`` in its summary.json); the epochs
+    are None when ``arm`` does not pretrain.
+
+    Raises:
+        SystemExit: the summary lacks a trained budget this arm needs.
+    """
+    with open(summary_path) as f:
+        budget = json.load(f).get('budget') or {}
+    ft = (budget.get('finetune') or {}).get('iters')
+    pre = (budget.get('pretrain') or {}).get('epochs')
+    if not ft or (ARM_CONFIGS[arm] and not pre):
+        raise SystemExit(f'{summary_path}: no trained budget to match '
+                         f'(budget={budget})')
+    return (pre if ARM_CONFIGS[arm] else None), ft
+
+
+_SAVED_RE = re.compile(r'Saving checkpoint at (\d+) (epochs|iterations)')
+_PER_EPOCH_RE = re.compile(r'Epoch\(train\)\s+\[\d+\]\[\s*\d+/(\d+)\]')
+
+
+def trained_budget(log_path):
+    """What a training stage actually trained, from its log: the last saved
+    checkpoint's epoch (with iterations per epoch) or iteration; None when
+    it saved none."""
+    if not osp.isfile(log_path):
+        return None
+    with open(log_path, errors='replace') as f:
+        text = f.read()
+    saved = _SAVED_RE.findall(text)
+    if not saved:
+        return None
+    n, unit = int(saved[-1][0]), saved[-1][1]
+    if unit == 'iterations':
+        return dict(iters=n)
+    per_epoch = _PER_EPOCH_RE.findall(text)
+    per_epoch = int(per_epoch[-1]) if per_epoch else None
+    return dict(epochs=n, iters_per_epoch=per_epoch,
+                iters=n * per_epoch if per_epoch else None)
+
+
+def fixed_pretrain_options(epochs):
+    """--cfg-options of a pretraining run of exactly ``epochs`` epochs (the
+    deadline hook off; 1 warm-up epoch, cosine over the rest)."""
+    return ['custom_hooks.0.deadline=None', f'train_cfg.max_epochs={epochs}',
+            f'param_scheduler.1.T_max={epochs - 1}',
+            f'param_scheduler.1.end={epochs}',
+            f'default_hooks.checkpoint.interval={epochs}']
+
+
+def fixed_finetune_options(iters, warmup):
+    """--cfg-options of a fine-tuning run of exactly ``iters`` iterations
+    (the deadline hook off; ``warmup`` linear, cosine to the end)."""
+    warmup = min(warmup, max(1, iters // 10))
+    return ['custom_hooks.0.deadline=None', f'train_cfg.max_iters={iters}',
+            f'train_cfg.val_interval={iters + 1}',
+            f'param_scheduler.0.end={warmup}',
+            f'param_scheduler.1.begin={warmup}',
+            f'param_scheduler.1.T_max={max(1, iters - warmup)}',
+            f'param_scheduler.1.end={iters}',
+            f'default_hooks.checkpoint.interval={iters}']
 
 
 def settings(args):
@@ -161,6 +278,112 @@ def budget_fits(log_path):
             r'TrainTimeBudgetHook: [^\n]*', f.read())]
 
 
+def git_commit():
+    """HEAD of the checkout (None when git or .git is missing)."""
+    try:
+        out = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=REPO,
+                             capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if out.returncode != 0:
+        return None
+    return out.stdout.strip() or None
+
+
+def machine_name(device):
+    """The GPU's name (nvidia-smi) on CUDA, else the CPU count."""
+    if device == 'cuda':
+        try:
+            out = subprocess.run(
+                ['nvidia-smi', '--query-gpu=name', '--format=csv,noheader'],
+                capture_output=True, text=True, timeout=20)
+            if out.returncode == 0 and out.stdout.strip():
+                return (out.stdout.strip().splitlines()[0] +
+                        f', {os.cpu_count()} CPU cores')
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    return f'{os.cpu_count()} CPU cores, no GPU'
+
+
+def result_row(summary):
+    """One markdown table row of a run's summary.json (see
+    :func:`append_results_main`)."""
+    acc = summary.get('word_acc') or {}
+    budget = summary.get('budget') or {}
+    pre = budget.get('pretrain') or {}
+    ft = budget.get('finetune') or {}
+
+    def pct(name):
+        return f'{100 * acc[name]:.2f}' if name in acc else '-'
+
+    pre_text = (f"{pre.get('epochs')} ep ({pre.get('iters')} it)"
+                if pre else 'none')
+    commit = (summary.get('commit') or '?')[:7]
+    fixed = 'fixed' if any((summary.get('fixed_budget') or {}).values()) \
+        else 'fitted'
+    return (f"| {summary.get('date', '?')} | {commit} | "
+            f"{summary.get('machine', '?')} | {summary.get('arm', 'mms')} | "
+            f"{summary.get('seed', 0)} | {pre_text} | "
+            f"{ft.get('iters', '-')} ({fixed}) | {pct('IIIT5K')} | "
+            f"{pct('SVT')} | {summary.get('wall_s', '-')} |")
+
+
+RESULTS_HEADER = [
+    RESULTS_SECTION, '',
+    'Appended by `python tools/recipes/reading_gpu.py append-results '
+    'OUT/summary.json` after each run of `tools/recipes/reading_gpu.sh` '
+    '(one H200-class GPU, 9 minutes wall; word accuracy ignoring case and '
+    'symbols on IIIT5K / SVT test). Arms compared at equal budget share '
+    'the pretraining epochs and fine-tuning iterations (`--match`).', '',
+    '| date | commit | machine | arm | seed | pretraining | fine-tuning '
+    'iterations | IIIT5K | SVT | wall s |',
+    '|---|---|---|---|---:|---|---|---:|---:|---:|',
+]
+
+
+def append_results_main(argv):
+    """``reading_gpu.py append-results SUMMARY [...] [--page P]``: one row
+    per run in the page's GPU-protocol table (created at the end of the
+    page on first use); a run already listed (same date, arm and seed) is
+    not added twice. Warns when the appended runs' budgets differ."""
+    p = argparse.ArgumentParser()
+    p.add_argument('summaries', nargs='+')
+    p.add_argument('--page', default=osp.join(REPO, RESULTS_PAGE))
+    a = p.parse_args(argv)
+    rows, pre_epochs, ft_iters = [], set(), set()
+    for path in a.summaries:
+        with open(path) as f:
+            summary = json.load(f)
+        rows.append(result_row(summary))
+        b = summary.get('budget') or {}
+        if b.get('pretrain'):  # scratch runs pretrain nothing
+            pre_epochs.add(b['pretrain'].get('epochs'))
+        ft_iters.add((b.get('finetune') or {}).get('iters'))
+    text = open(a.page).read() if osp.isfile(a.page) else ''
+    lines = text.rstrip('\n').split('\n') if text else []
+    if RESULTS_SECTION not in lines:
+        lines += [''] + RESULTS_HEADER
+    # the table ends at the first non-table line after the section header
+    start = lines.index(RESULTS_SECTION)
+    end = start + 1
+    while end < len(lines) and (not lines[end].startswith('#')):
+        end += 1
+    while end > start and not lines[end - 1].startswith('|'):
+        end -= 1
+    new = [r for r in rows if r not in lines[start:end]]
+    lines[end:end] = new
+    with open(a.page, 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    print(f'{len(new)} row(s) appended to {a.page}')
+    for r in new:
+        print(r)
+    if len(pre_epochs) > 1 or len(ft_iters) > 1:
+        print('WARNING: these runs trained different budgets: pretraining '
+              f'epochs {sorted(pre_epochs, key=str)}, fine-tuning iterations '
+              f'{sorted(ft_iters, key=str)}')
+    return 0
+
+
 def render_main(argv):
     """``reading_gpu.py render LMDB --pack P --workers N --deadline T``:
     render words into LMDB until the deadline; print the stats as JSON."""
@@ -172,6 +395,8 @@ def render_main(argv):
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--num', type=int, default=10_000_000)
     p.add_argument('--chunk', type=int, default=256)
+    p.add_argument('--unlabelled', action='store_true',
+                   help='images only (a pretraining corpus)')
     a = p.parse_args(argv)
     sys.path.insert(0, REPO)
     from mmocr_mms.datasets.render_corpus import render_lmdb
@@ -201,7 +426,7 @@ def render_main(argv):
         stats = render_lmdb(a.lmdb, a.num, seed=a.seed,
                             renderer=dict(fonts=fonts, lexicon=words),
                             workers=a.workers, chunk=a.chunk, progress=False,
-                            on_chunk=on_chunk)
+                            on_chunk=on_chunk, labelled=not a.unlabelled)
     except Deadline:
         stats = dict(total=state['n'])
     stats['seconds'] = time.time() - t
@@ -273,6 +498,8 @@ def main(argv=None):
         return render_main(argv[1:])
     if argv[:1] == ['evaluate']:
         return evaluate_main(argv[1:])
+    if argv[:1] == ['append-results']:
+        return append_results_main(argv[1:])
     args = parse_args(argv)
     t0 = args.t0 or time.time()
     deadlines = plan(t0, args.budget)
@@ -300,6 +527,28 @@ def main(argv=None):
                                small=args.small, device=args.device)
     lmdb = osp.join(wd, 'rendered_words')
     pre_dir = osp.join(wd, 'pretrain')
+    pre_config = ARM_CONFIGS[args.arm]
+    summary.update(arm=args.arm, seed=args.seed,
+                   fixed_budget=dict(pretrain_epochs=args.pretrain_epochs,
+                                     finetune_iters=args.finetune_iters),
+                   match=args.match)
+
+    # -- the pretraining corpus's rendered words (every arm, same seed) ------
+    words = osp.join(wd, 'pretrain_words')
+    env['MMOCR_MMS_PRETRAIN_WORDS'] = words
+    n_words = 64 if args.small else args.pretrain_synth
+    if n_words > 0:
+        words_deadline = time.time() + WORDS_SHARE * args.budget
+        pw = start([py, __file__, 'render', words, '--pack', pack,
+                    '--workers', str(max(1, (os.cpu_count() or 1) - 1)),
+                    '--deadline', str(words_deadline),
+                    '--seed', '100', '--num', str(n_words), '--unlabelled',
+                    '--chunk', '32' if args.small else '1024'],
+                   osp.join(out, 'pretrain_words.log'), env)
+        finish(pw, words_deadline + 30, 'pretrain_words', stages)
+        with open(osp.join(out, 'pretrain_words.log'), errors='replace') as f:
+            m = re.search(r'^RENDER (.*)$', f.read(), re.M)
+        summary['pretrain_words'] = json.loads(m.group(1)) if m else None
 
     # -- render + pretrain, side by side ------------------------------------
     render = start([py, __file__, 'render', lmdb, '--pack', pack,
@@ -313,24 +562,30 @@ def main(argv=None):
         copies = Config.fromfile(osp.join(REPO, PRETRAIN_CONFIG)).mask_copies
         pre_opts = [f'train_dataloader.dataset.datasets.{k}.dataset.indices=1'
                     for k in range(copies)]
-    pretrain = start([
-        py, 'tools/train.py', PRETRAIN_CONFIG, '--work-dir', pre_dir, *amp,
-        '--cfg-options', f'custom_hooks.0.deadline={deadlines["pretrain"]}',
-        *hook, *bf16, f'randomness.seed={args.seed}',
-        f'train_dataloader.batch_size={s["pre_batch"]}',
-        f'train_dataloader.num_workers={s["pre_workers"]}', *pre_opts
-    ], osp.join(out, 'pretrain.log'), env)
+    if args.pretrain_epochs:
+        pre_opts += fixed_pretrain_options(args.pretrain_epochs)
+    pretrain = None
+    if pre_config:
+        pretrain = start([
+            py, 'tools/train.py', pre_config, '--work-dir', pre_dir, *amp,
+            '--cfg-options',
+            f'custom_hooks.0.deadline={deadlines["pretrain"]}', *hook, *bf16,
+            f'randomness.seed={args.seed}',
+            f'train_dataloader.batch_size={s["pre_batch"]}',
+            f'train_dataloader.num_workers={s["pre_workers"]}', *pre_opts
+        ], osp.join(out, 'pretrain.log'), env)
     # the epoch loop ends on whole epochs: allow it a little past its
     # deadline, the render process 30 s for its last chunk and shutdown
     finish(render, deadlines['pretrain'] + 30, 'render', stages)
-    finish(pretrain, deadlines['pretrain'] + 25, 'pretrain', stages)
+    if pretrain is not None:
+        finish(pretrain, deadlines['pretrain'] + 25, 'pretrain', stages)
     with open(osp.join(out, 'render.log'), errors='replace') as f:
         m = re.search(r'^RENDER (.*)$', f.read(), re.M)
     summary['render'] = json.loads(m.group(1)) if m else None
     summary['pretrain_fits'] = budget_fits(osp.join(out, 'pretrain.log'))
 
     backbone = None
-    ckpt = last_checkpoint(pre_dir)
+    ckpt = last_checkpoint(pre_dir) if pre_config else None
     if ckpt:
         backbone = osp.join(pre_dir, 'backbone.pth')
         conv = start([py, 'tools/model_converters/mms_to_backbone.py', ckpt,
@@ -355,7 +610,9 @@ def main(argv=None):
         f'param_scheduler.1.begin={s["warmup"]}',
     ]
     ft_opts.append(f'train_dataloader.dataset.datasets.1.data_root={lmdb}')
-    summary['finetune_init'] = 'mms' if backbone else 'scratch'
+    if args.finetune_iters:
+        ft_opts += fixed_finetune_options(args.finetune_iters, s['warmup'])
+    summary['finetune_init'] = args.arm if backbone else 'scratch'
     if n_synth > 0:
         finetune = start([py, 'tools/train.py', FINETUNE_CONFIG,
                           '--work-dir', ft_dir, *amp, '--cfg-options',
@@ -387,6 +644,13 @@ def main(argv=None):
                 results = json.load(f)['results']
     summary['stages'] = stages
     summary['wall_s'] = round(time.time() - t0, 1)
+    summary['budget'] = dict(
+        pretrain=trained_budget(osp.join(out, 'pretrain.log'))
+        if pre_config else None,
+        finetune=trained_budget(osp.join(out, 'finetune.log')))
+    summary['commit'] = git_commit()
+    summary['machine'] = machine_name(args.device)
+    summary['date'] = time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())
     if results:
         acc = {r['name']: r['word_acc_ignore_case_symbol'] for r in results}
         summary['word_acc'] = acc

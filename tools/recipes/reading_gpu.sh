@@ -7,6 +7,11 @@
 #           (fills the git-ignored build/gpu_reading: wheels, subset fonts,
 #           lexicon, real crops; prints its size)
 #   there:  bash tools/recipes/reading_gpu.sh OUT      (carry build/gpu_reading)
+#   GPU protocol (MMS vs MAE vs scratch at equal budget), one run each:
+#           bash tools/recipes/reading_gpu.sh OUT_MMS     (budget fitted)
+#           ARM=mae PRETRAIN_EPOCHS=E FINETUNE_ITERS=N SEED=0 bash ... OUT_MAE
+#           (E, N: what OUT_MMS/summary.json's "budget" says it trained)
+#   back here: python tools/recipes/reading_gpu.py append-results OUT*/summary.json
 #
 # 1. installs the carried wheels into a private folder when the OpenMMLab
 #    stack is missing (as tools/benchmark_gpu.sh: the image's own torch and
@@ -48,4 +53,11 @@ LEFT=$(python3 -c "import time; print(max(1, int($T0 + $BUDGET - time.time())))"
 ARGS=(--out "$OUT" --pack "$PACK" --work-dir "$WORK" --budget "$BUDGET" --t0 "$T0"
       --device "${DEVICE:-cuda}")
 [ "${SMALL:-0}" = 1 ] && ARGS+=(--small)
+# GPU protocol: ARM=mms|mae|scratch, SEED, and a fixed budget from an
+# earlier run's summary.json (MATCH=path, carried) or given
+# (PRETRAIN_EPOCHS, FINETUNE_ITERS)
+ARGS+=(--arm "${ARM:-mms}" --seed "${SEED:-0}")
+[ -n "${MATCH:-}" ] && ARGS+=(--match "$MATCH")
+[ -n "${PRETRAIN_EPOCHS:-}" ] && ARGS+=(--pretrain-epochs "$PRETRAIN_EPOCHS")
+[ -n "${FINETUNE_ITERS:-}" ] && ARGS+=(--finetune-iters "$FINETUNE_ITERS")
 timeout -k 5 "$LEFT" python3 tools/recipes/reading_gpu.py "${ARGS[@]}"

@@ -22,6 +22,7 @@ model = dict(
     backbone=dict(
         arch='small',
         patch_size=4,
+        stem='linear',  # as the MMS TextViT-S pretraining
         drop_path_rate=0.1,
         init_cfg=dict(
             checkpoint='work_dirs/reading_gpu/pretrain/backbone.pth')),
@@ -61,7 +62,9 @@ val_cfg = None
 val_evaluator = None
 test_dataloader = dict(num_workers=8, batch_size=512)
 
-optim_wrapper = dict(optimizer=dict(lr=1e-3))
+# mmengine AMP on the GPU (the recipe passes --amp and
+# optim_wrapper.dtype=bfloat16), not the CPU recipe's BF16OptimWrapper
+optim_wrapper = dict(type='GuardedOptimWrapper', optimizer=dict(lr=1e-3))
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0,
          end=warmup_iters),
