@@ -12,7 +12,7 @@ help:
 	@echo "make demo       - install on first use, run the demo (see README)"
 	@echo "make test       - install on first use, run the test suite"
 	@echo "make benchmark  - mask transform speed vs mmpretrain BEiTMaskGenerator"
-	@echo "make reading-cpu - CPU recipe: MMS pretraining + CTC fine-tuning + IIIT5K/SVT (~1 h, 2 cores)"
+	@echo "make reading-cpu - CPU recipe: CTC fine-tuning + IIIT5K/SVT (~1 h, 2 cores; --init mms: MMS pretraining first)"
 	@echo "make peer-deps  - optional: rapidocr (PP-OCR peer of tools/benchmark_infer.py)"
 	@echo "make mmcv-full  - optional: build compiled mmcv 2.0.1 (~45 min, not in CI)"
 

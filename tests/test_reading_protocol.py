@@ -165,7 +165,8 @@ def test_recipe_runs_the_same_commands(tmp_path, monkeypatch):
     str_real = tmp_path / 'str_real'
     str_real.mkdir()
     monkeypatch.setenv('MMOCR_MMS_STR_REAL', str(str_real))
-    recipe.main(['--work-dir', str(tmp_path / 'wd')])
+    recipe.main(['--work-dir', str(tmp_path / 'wd'), '--init', 'mms',
+                 '--finetune-iters', '3200'])
     pre = 'configs/mms/mms_text-vit-mini-p8_3e_str-real-synth.py'
     ft = 'configs/textrecog/svtr/svtr_text-vit-mini-p8_20k-iters_str-real-' \
         'synth.py'
@@ -205,6 +206,13 @@ def test_recipe_runs_the_same_commands(tmp_path, monkeypatch):
     assert 'model.backbone.init_cfg=None' in cmds[0]
     assert 'param_scheduler.0.end=2' in cmds[0]
     assert 'randomness.seed=3' in cmds[0]
+    # the defaults are the measured recipe: no pretraining, 8,500 updates
+    cmds.clear()
+    recipe.main(['--work-dir', str(tmp_path / 'wd3')])
+    assert [c[0] for c in cmds] == ['tools/train.py',
+                                    'tools/eval_benchmarks.py']
+    assert 'model.backbone.init_cfg=None' in cmds[0]
+    assert 'train_cfg.max_iters=8500' in cmds[0]
 
 
 # --------------------------------------------------------------------------

@@ -482,7 +482,8 @@ def pretrain_losses(checkpoint: str) -> Dict[int, float]:
 def plot_loss_curves(runs: List[dict], path: str,
                      curve_of=None,
                      ylabel: str = 'masked-patch loss (own masks)',
-                     title: str = 'pretraining loss per arm') -> bool:
+                     title: str = 'pretraining loss per arm',
+                     seed_counts: bool = True) -> bool:
     """Loss against iteration, one line per arm (mean over seeds, band =
     min..max). By default the pretraining loss of each run's
     ``checkpoint`` (:func:`pretrain_losses`); note that the arms
@@ -493,6 +494,7 @@ def plot_loss_curves(runs: List[dict], path: str,
         curve_of: ``run -> {iteration: loss}`` (default: the pretraining
             log next to ``run['checkpoint']``).
         ylabel, title: Axis label and title.
+        seed_counts: Add '(n seeds)' to each arm's legend entry.
 
     Returns False when no run logged a loss."""
     import matplotlib
@@ -513,14 +515,15 @@ def plot_loss_curves(runs: List[dict], path: str,
     for arm, curves in per_arm.items():
         iters = sorted(set.intersection(*(set(c) for c in curves)))
         vals = np.array([[c[i] for i in iters] for c in curves])
-        ax.plot(iters, vals.mean(0), label=f'{arm} ({len(curves)} seeds)')
+        ax.plot(iters, vals.mean(0), label=f'{arm} ({len(curves)} seeds)'
+                if seed_counts else arm)
         if len(curves) > 1:
             ax.fill_between(iters, vals.min(0), vals.max(0), alpha=0.2)
     ax.set_xlabel('iteration')
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
