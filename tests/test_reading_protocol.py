@@ -473,7 +473,7 @@ def test_plan_of_the_default_protocol():
                          ('span', 0)]
     assert p['corpus'] == 6725 + 10000 and p['pretrain_iters'] == 131
     assert p['minutes'] == pytest.approx(
-        (8 * 131 * 0.95 + 11 * 600 * 0.65 + 11 * 90) / 60)
+        (8 * 131 * 0.6 + 11 * 1300 * 0.38 + 11 * 90) / 60)
     assert p['minutes'] < 120
     with pytest.raises(SystemExit):
         tool.parse_args(['--finetune-iters', '0'])
