@@ -311,3 +311,17 @@ def test_append_results_adds_one_row_per_run(driver, tmp_path, capsys):
                                 '--page', str(page)])
     out = capsys.readouterr().out
     assert 'WARNING' in out and '[800, 900]' in out
+
+
+def test_pick_fonts_keeps_one_upright_regular_file_per_family(pack):
+    from mmocr_mms.datasets.synth_render import dejavu_font_paths
+    paths = dejavu_font_paths()
+    picked = pack.pick_fonts(paths, 1)
+    names = sorted(osp.basename(p) for p in picked)
+    # matplotlib's DejaVu: Sans, Sans Mono, Serif (Display variants are
+    # not default fonts)
+    assert names == ['DejaVuSans.ttf', 'DejaVuSansMono.ttf',
+                     'DejaVuSerif.ttf']
+    assert [p for p in paths if p in picked] == picked  # order kept
+    assert len(pack.pick_fonts(paths, 2)) == 6
+    assert pack.pick_fonts(paths, 0) == paths

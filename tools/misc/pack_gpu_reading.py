@@ -3,7 +3,7 @@
     make gpu-wheels                                   # py3.12 wheels first
     python tools/misc/pack_gpu_reading.py [--out build/gpu_reading]
         [--str-real ../shared/data/str_real] [--wheels build/wheels]
-        [--height 32] [--quality 85] [--test-height 32]
+        [--height 32] [--quality 85] [--test-height 32] [--fonts-per-family 1]
 
 The GPU machine has no network, no OpenMMLab packages, no ``wordfreq`` and
 none of the font wheels, and only the repository checkout travels there
@@ -12,7 +12,10 @@ none of the font wheels, and only the repository checkout travels there
 - ``wheels/``: the OpenMMLab stack as Python 3.12 wheels (the list of
   ``tools/misc/gpu_wheels.sh``), copied from ``--wheels``;
 - ``fonts/NNN_<name>.ttf``: the renderer's default fonts
-  (``default_font_paths()``: trdg, DejaVu) reduced
+  (``default_font_paths()``: trdg, the fontpkg Google Fonts wheels, DejaVu),
+  ``--fonts-per-family`` files of each family (default 1: all 706 files
+  subset would take ~46 MiB of the 64, one per family ~13 MiB; the upright
+  regular file is preferred), reduced
   with fontTools to the printable ASCII characters (all the renderer draws)
   plus ``.notdef``, outlines, hinting, kerning and embedded bitmaps kept;
   numbered in the default order, so ``sorted(glob('fonts/*.ttf'))`` is the
@@ -78,6 +81,8 @@ def parse_args(argv=None):
                    'original files)')
     p.add_argument('--quality', type=int, default=85, help='JPEG quality')
     p.add_argument('--lexicon-size', type=int, default=100000)
+    p.add_argument('--fonts-per-family', type=int, default=1,
+                   help='font files kept per family (0: all)')
     return p.parse_args(argv)
 
 
@@ -129,9 +134,35 @@ def subset_font(src, dst):
     subset.save_font(font, dst, opts)
 
 
-def pack_fonts(dst):
+def pick_fonts(paths, per_family):
+    """At most ``per_family`` files of each font family (PIL's family
+    name), upright regular files first, in the order of ``paths``;
+    ``per_family`` 0 keeps every file."""
+    if per_family <= 0:
+        return list(paths)
+    from PIL import ImageFont
+
+    styles = ('bold', 'black', 'heavy', 'light', 'thin', 'medium', 'semi',
+              'extra', 'ultra', 'condensed', 'narrow', 'expanded')
+
+    def rank(path):
+        name = osp.basename(path).lower()
+        return ('italic' in name or 'oblique' in name,
+                sum(w in name for w in styles),
+                not ('regular' in name or '[wght]' in name), len(name))
+
+    by_family = {}
+    for path in paths:
+        family = ImageFont.truetype(path, 12).getname()[0]
+        by_family.setdefault(family, []).append(path)
+    keep = {p for group in by_family.values()
+            for p in sorted(group, key=rank)[:per_family]}
+    return [p for p in paths if p in keep]
+
+
+def pack_fonts(dst, per_family=1):
     os.makedirs(dst, exist_ok=True)
-    paths = default_font_paths()
+    paths = pick_fonts(default_font_paths(), per_family)
     if not paths:
         raise SystemExit('no default fonts found: pip install -r '
                          'requirements/fonts.txt --no-deps')
@@ -200,7 +231,7 @@ def main(argv=None):
     os.makedirs(out)
     t0 = time.time()
     wheels = copy_wheels(args.wheels, osp.join(out, 'wheels'))
-    fonts = pack_fonts(osp.join(out, 'fonts'))
+    fonts = pack_fonts(osp.join(out, 'fonts'), args.fonts_per_family)
     words = wordfreq_lexicon(args.lexicon_size)
     n_words = write_lexicon(osp.join(out, 'lexicon.txt'), words)
     crops = {}
