@@ -27,6 +27,10 @@ class _NonFiniteGuard:
     so every process skips the same steps (a lone skip would hang DDP).
     """
 
+    def __init__(self, *args, max_consecutive: int = 10, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._init_guard(max_consecutive)
+
     def _init_guard(self, max_consecutive: int) -> None:
         if max_consecutive < 1:
             raise ValueError('max_consecutive must be >= 1, got '
@@ -92,10 +96,6 @@ class GuardedOptimWrapper(_NonFiniteGuard, OptimWrapper):
         **kwargs: As ``OptimWrapper`` (``optimizer``, ``clip_grad``, ...).
     """
 
-    def __init__(self, *args, max_consecutive: int = 10, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._init_guard(max_consecutive)
-
 
 @OPTIM_WRAPPERS.register_module()
 class GuardedBF16OptimWrapper(_NonFiniteGuard, BF16OptimWrapper):
@@ -108,20 +108,12 @@ class GuardedBF16OptimWrapper(_NonFiniteGuard, BF16OptimWrapper):
         **kwargs: As ``BF16OptimWrapper`` (``fp32_modules``, ...).
     """
 
-    def __init__(self, *args, max_consecutive: int = 10, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._init_guard(max_consecutive)
-
 
 @OPTIM_WRAPPERS.register_module()
 class GuardedAmpOptimWrapper(_NonFiniteGuard, AmpOptimWrapper):
     """``AmpOptimWrapper`` (GPU) that skips non-finite losses. Gradient
     overflow under fp16 is already handled by the loss scaler, so only the
     loss is checked before backward and steps go through the scaler."""
-
-    def __init__(self, *args, max_consecutive: int = 10, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._init_guard(max_consecutive)
 
     def update_params(self, loss, step_kwargs=None, zero_kwargs=None):
         if not self._all_finite(loss.detach()):
