@@ -233,6 +233,8 @@ def test_fixed_budget_options(driver):
     assert 'custom_hooks.0.deadline=None' in ft
     with pytest.raises(SystemExit):
         driver.parse_args(['--out', 'x', '--pretrain-epochs', '1'])
+    with pytest.raises(SystemExit):
+        driver.parse_args(['--out', 'x', '--pretrain-synth', '0'])
 
 
 def _log(tmp_path, name, text):

@@ -130,6 +130,9 @@ def parse_args(argv=None):
                     '--pretrain-epochs / --finetune-iters')
         args.pretrain_epochs, args.finetune_iters = matched_budget(
             args.match, args.arm)
+    if args.pretrain_synth < 1:
+        p.error('--pretrain-synth must be >= 1: the pretraining configs read '
+                'the rendered words')
     if args.pretrain_epochs is not None and args.pretrain_epochs < 2:
         p.error('--pretrain-epochs must be >= 2 (1 warm-up epoch + cosine)')
     if args.finetune_iters is not None and args.finetune_iters < 1:
