@@ -158,8 +158,21 @@ def matched_budget(summary_path, arm):
     return (pre if ARM_CONFIGS[arm] else None), ft
 
 
-_SAVED_RE = re.compile(r'Saving checkpoint at (\d+) (epochs|iterations)')
-_PER_EPOCH_RE = re.compile(r'Epoch\(train\)\s+\[\d+\]\[\s*\d+/(\d+)\]')
+
+
+def _reading_module():
+    """mmocr_mms/experiments/reading.py loaded by path: its log regexes and
+    git_commit, without importing the mmocr_mms package (torch, mmocr) into
+    this orchestrating process."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        '_reading', osp.join(REPO, 'mmocr_mms', 'experiments', 'reading.py'))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+_reading = _reading_module()
 
 
 def trained_budget(log_path):
@@ -170,14 +183,14 @@ def trained_budget(log_path):
         return None
     with open(log_path, errors='replace') as f:
         text = f.read()
-    saved = _SAVED_RE.findall(text)
+    saved = _reading._SAVED_RE.findall(text)
     if not saved:
         return None
     n, unit = int(saved[-1][0]), saved[-1][1]
     if unit == 'iterations':
         return dict(iters=n)
-    per_epoch = _PER_EPOCH_RE.findall(text)
-    per_epoch = int(per_epoch[-1]) if per_epoch else None
+    per_epoch = _reading._EPOCH_RE.findall(text)
+    per_epoch = int(per_epoch[-1][2]) if per_epoch else None
     return dict(epochs=n, iters_per_epoch=per_epoch,
                 iters=n * per_epoch if per_epoch else None)
 
@@ -279,18 +292,6 @@ def budget_fits(log_path):
     with open(log_path, errors='replace') as f:
         return [m.group(0) for m in re.finditer(
             r'TrainTimeBudgetHook: [^\n]*', f.read())]
-
-
-def git_commit():
-    """HEAD of the checkout (None when git or .git is missing)."""
-    try:
-        out = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=REPO,
-                             capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if out.returncode != 0:
-        return None
-    return out.stdout.strip() or None
 
 
 def machine_name(device):
@@ -651,7 +652,7 @@ def main(argv=None):
         pretrain=trained_budget(osp.join(out, 'pretrain.log'))
         if pre_config else None,
         finetune=trained_budget(osp.join(out, 'finetune.log')))
-    summary['commit'] = git_commit()
+    summary['commit'] = _reading.git_commit()
     summary['machine'] = machine_name(args.device)
     summary['date'] = time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())
     if results:
