@@ -3,8 +3,8 @@ at equal budgets, with seeds (issue 14).
 
     python tools/experiments/reading_protocol.py \
         [--arms mms mae scratch blockwise span] [--seeds 0 1 2] \
-        [--extra-arm-seeds 0] [--pretrain-epochs 1] [--pretrain-synth 10000] \
-        [--finetune-iters 600] [--batch-size 64] \
+        [--extra-arm-seeds 0] [--jobs 2] [--pretrain-epochs 1] \
+        [--pretrain-synth 10000] [--finetune-iters 1700] [--batch-size 64] \
         [--out work_dirs/reading_protocol] [--write-docs [docs/results.md]]
 
 Per arm and seed, the stages of the reading recipe
@@ -39,15 +39,18 @@ resumes where it stopped (with the same options; others are refused).
 docs/results.md from ``results.json`` (``--docs-only`` does that without
 running anything).
 
+Runs go ``--jobs`` at a time (worker processes with ``cpu_count // jobs``
+threads each); results do not depend on it.
+
 Default budget (sized for 120 min wall on the 2-core CPU for mms / mae /
-scratch x 3 seeds + blockwise / span x 1 seed = 11 runs; ``--plan`` prints
-the estimate): pretraining 1 epoch of 16,725 images = 131 iterations of
-128, fine-tuning 1,300 iterations of 64 (hMLP TextViT-mini, bfloat16
-autocast). At that fine-tuning length the recipe's recognizer is only
-leaving CTC's plateau (a 1,200-iteration run read 0.2% of IIIT5K, with
-17% character recall), so word accuracy separates arms poorly there and
-1 - N.E.D. is the measure to read; the recipe needs ~8,500 iterations
-(54 min) to read 63%.
+scratch x 3 seeds + blockwise / span x 1 seed = 11 runs, two at a time
+with one thread each; ``--plan`` prints the estimate): pretraining 1 epoch
+of 16,725 images = 131 iterations of 128, fine-tuning 1,700 iterations of
+64 (hMLP TextViT-mini, bfloat16 autocast). At that fine-tuning length the
+recipe's recognizer has only just left CTC's plateau (a 1,200-iteration
+run read 0.2% of IIIT5K, with 17% character recall; the recipe needs
+~8,500 iterations, 54 min alone, to read 63%), so word accuracies are low
+and 1 - N.E.D. separates arms better.
 """
 import argparse
 import json
@@ -60,18 +63,21 @@ from typing import List, Optional
 import mmocr_mms  # noqa: F401  (compat layer + registration, before mmocr)
 from mmocr_mms.experiments.reading import (FINETUNE_CONFIG, MAE_CONFIG,
                                            PRETRAIN_CONFIG, PROTOCOL_ARMS,
-                                           REPO, protocol, write_docs)
+                                           REPO, protocol, protocol_runs,
+                                           write_docs)
 
 #: Seconds per pretraining iteration (batch 128) and per fine-tuning
 #: iteration (batch 64) of the hMLP TextViT-mini p8 under bfloat16 autocast
-#: on the 2-core CPU: fine-tuning 0.38 s, the mean of the measured
-#: `make reading-cpu` run of 2026-11-30 (nothing else running);
-#: pretraining estimated (1.0 s measured on one core beside another job;
-#: float32 on two shared cores was 0.87-1.06 s). Per-run overhead (4
-#: process starts, dataset construction, evaluation of 3,647 crops)
-#: estimated.
-SECONDS_PER_PRETRAIN_ITER = 0.6
-SECONDS_PER_FINETUNE_ITER = 0.38
+#: on the 2-core CPU, by runs at a time (``--jobs``). One run with two
+#: threads: fine-tuning 0.38 s, the mean of the measured `make reading-cpu`
+#: run of 2026-11-30 (nothing else running); pretraining estimated. Two
+#: one-thread runs side by side (each step): fine-tuning 0.55 s, the mean of
+#: the logged steps of the six side-by-side ablation runs of 2026-11-30
+#: (0.47-0.59 s); pretraining 1.02 s (the one logged side-by-side run).
+#: Per-run overhead (4 process starts, dataset construction, renderer
+#: font scan, evaluation of 3,647 crops) estimated.
+SECONDS_PER_ITER = {1: dict(pretrain=0.6, finetune=0.38),
+                    2: dict(pretrain=1.02, finetune=0.55)}
 SECONDS_PER_RUN = 90
 #: Real training crops in the pretraining corpus (iiit5k_train 2000 +
 #: svt_train 257 + ic15_train 4468).
@@ -90,10 +96,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                    help='seeds of mms, mae and scratch')
     p.add_argument('--extra-arm-seeds', type=int, nargs='*', default=[0],
                    help='seeds of blockwise and span')
+    p.add_argument('--jobs', type=int, default=2,
+                   help='runs at a time, each with cpu_count // jobs '
+                   'threads (estimates known for 1 and 2)')
     p.add_argument('--pretrain-epochs', type=int, default=1)
     p.add_argument('--pretrain-synth', type=int, default=10000,
                    help='rendered words added to the 6,725 real crops')
-    p.add_argument('--finetune-iters', type=int, default=1300)
+    p.add_argument('--finetune-iters', type=int, default=1700)
     p.add_argument('--batch-size', type=int, default=64,
                    help='fine-tuning batch')
     p.add_argument('--mms-config', default=PRETRAIN_CONFIG)
@@ -123,7 +132,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                    help='print the runs and the estimated wall time, run '
                    'nothing')
     args = p.parse_args(argv)
-    for name in ('pretrain_epochs', 'finetune_iters', 'batch_size'):
+    for name in ('jobs', 'pretrain_epochs', 'finetune_iters', 'batch_size'):
         if getattr(args, name) < 1:
             p.error(f'--{name.replace("_", "-")} must be >= 1')
     if args.pretrain_synth < 0:
@@ -134,18 +143,22 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def plan(args) -> dict:
-    """Runs and estimated wall time (see the SECONDS_* constants)."""
-    runs = [(arm, s) for arm in args.arms
-            for s in (args.extra_arm_seeds if arm in ('blockwise', 'span')
-                      else args.seeds)]
+    """Runs and estimated wall time (see :data:`SECONDS_PER_ITER`): each
+    run's estimate, the runs started in order on the first free of
+    ``--jobs`` slots."""
+    runs = protocol_runs(args.arms, args.seeds, args.extra_arm_seeds)
     corpus = REAL_TRAIN_CROPS + args.pretrain_synth
     pre_iters = args.pretrain_epochs * -(-corpus // PRETRAIN_BATCH)
-    pre_runs = sum(arm != 'scratch' for arm, _ in runs)
-    seconds = (pre_runs * pre_iters * SECONDS_PER_PRETRAIN_ITER
-               + len(runs) * args.finetune_iters * SECONDS_PER_FINETUNE_ITER
-               * args.batch_size / 64 + len(runs) * SECONDS_PER_RUN)
+    rate = SECONDS_PER_ITER[min(args.jobs, 2)]
+    slots = [0.0] * args.jobs
+    for arm, _ in runs:
+        seconds = (SECONDS_PER_RUN + args.finetune_iters * rate['finetune']
+                   * args.batch_size / 64)
+        if arm != 'scratch':
+            seconds += pre_iters * rate['pretrain']
+        slots[slots.index(min(slots))] += seconds
     return dict(runs=runs, pretrain_iters=pre_iters, corpus=corpus,
-                minutes=seconds / 60)
+                minutes=max(slots) / 60)
 
 
 def main(argv: Optional[List[str]] = None) -> Optional[dict]:
@@ -188,9 +201,10 @@ def main(argv: Optional[List[str]] = None) -> Optional[dict]:
                      (sys.argv[1:] if argv is None else argv))
         results = protocol(args.arms, args.seeds, opts, out,
                            extra_arm_seeds=args.extra_arm_seeds,
-                           command=command)
+                           command=command, jobs=args.jobs)
         print(f'wrote {osp.join(out, "results.json")} '
-              f'({results["wall_seconds"] / 60:.1f} min of runs)')
+              f'({results["elapsed_seconds"] / 60:.1f} min wall, '
+              f'{results["wall_seconds"] / 60:.1f} min of runs)')
     if args.write_docs:
         for path in write_docs(results, args.write_docs):
             print(f'wrote {path}')
