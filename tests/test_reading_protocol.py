@@ -3,6 +3,7 @@ mmocr_mms/experiments/reading.py)."""
 import copy
 import importlib.util
 import json
+import math
 import os
 import os.path as osp
 import re
@@ -259,7 +260,14 @@ def _results(tmp_path):
         benchmarks=names, budget=reading.check_budgets(runs),
         wall_seconds=4 * 392.0, arms=reading.aggregate(runs, names),
         paired={'mms-mae': reading.paired(runs, 'mms', 'mae', names)},
-        figures=[str(tmp_path / 'pretrain_curves.png')], runs=runs)
+        reconstruction=dict(
+            losses={'mms/seed0': dict(random=0.5, blockwise=0.6, span=0.7),
+                    'mms/seed1': dict(random=0.3, blockwise=0.4, span=0.5),
+                    'mae/seed0': dict(random=0.4, blockwise=0.8, span=0.9)},
+            images=256, figure=str(tmp_path / 'recon_span.png'),
+            figure_seed=0),
+        figures=[str(tmp_path / 'pretrain_curves.png'),
+                 str(tmp_path / 'recon_span.png')], runs=runs)
 
 
 def test_paired_and_aggregate(tmp_path):
@@ -282,16 +290,21 @@ def test_doc_sections_from_hand_made_results(tmp_path):
     assert set(sec) == set(reading.DOC_SECTIONS)
     assert sec['reading-v2-table'] == '\n'.join([
         '| arm | seed | IIIT5K word acc (%) | SVT word acc (%) | '
-        'IIIT5K 1-N.E.D. | SVT 1-N.E.D. |',
-        '|---|---|---:|---:|---:|---:|',
-        '| mms | 0 | 75.00 | 75.00 | 0.750 | 0.750 |',
-        '| mms | 1 | 100.00 | 100.00 | 1.000 | 1.000 |',
+        'IIIT5K 1-N.E.D. | SVT 1-N.E.D. | recon random | recon blockwise | '
+        'recon span |',
+        '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+        '| mms | 0 | 75.00 | 75.00 | 0.750 | 0.750 | 0.5000 | 0.6000 | '
+        '0.7000 |',
+        '| mms | 1 | 100.00 | 100.00 | 1.000 | 1.000 | 0.3000 | 0.4000 | '
+        '0.5000 |',
         '| **mms** | mean ± std (2) | 87.50 ± 17.68 | 87.50 ± 17.68 | '
-        '0.875 ± 0.177 | 0.875 ± 0.177 |',
-        '| mae | 0 | 50.00 | 50.00 | 0.500 | 0.500 |',
-        '| mae | 1 | 75.00 | 75.00 | 0.750 | 0.750 |',
+        '0.875 ± 0.177 | 0.875 ± 0.177 | 0.4000 ± 0.1414 | '
+        '0.5000 ± 0.1414 | 0.6000 ± 0.1414 |',
+        '| mae | 0 | 50.00 | 50.00 | 0.500 | 0.500 | 0.4000 | 0.8000 | '
+        '0.9000 |',
+        '| mae | 1 | 75.00 | 75.00 | 0.750 | 0.750 | - | - | - |',
         '| **mae** | mean ± std (2) | 62.50 ± 17.68 | 62.50 ± 17.68 | '
-        '0.625 ± 0.177 | 0.625 ± 0.177 |'])
+        '0.625 ± 0.177 | 0.625 ± 0.177 | - | - | - |'])
     assert sec['reading-v2-answer'] == (
         'MMS minus MAE, word accuracy (ignoring case and symbols), same '
         'seed: IIIT5K +25.00 ± 0.00 points (seeds 0 1: +25.00, +25.00), '
@@ -307,7 +320,16 @@ def test_doc_sections_from_hand_made_results(tmp_path):
         'Pretraining loss (each arm on its own masks, so levels are not '
         'comparable across arms), mean over seeds, band = min..max:\n\n'
         '![pretrain loss curves](figures/reading_v2_pretrain_curves.png)')
+    assert sec['reading-v2-recon'].endswith(
+        '![span reconstructions per arm]'
+        '(figures/reading_v2_recon_span.png)')
+    assert 'on 256 such words' in sec['reading-v2-recon']
     assert '**Wall time of all runs: 26.1 min.**' in sec['reading-v2-setup']
+    res = _results(tmp_path / 'parallel')
+    res.update(jobs=2, elapsed_seconds=900.0)
+    assert ('**Wall time: 15.0 min** (2 runs at a time; the runs themselves '
+            'took 26.1 min in all).') in \
+        reading.doc_sections(res)['reading-v2-setup']
     assert '(checked from the training logs: equal)' in \
         sec['reading-v2-setup']
 
@@ -323,8 +345,8 @@ def test_doc_answer_says_when_no_arm_reads(tmp_path):
 
 def test_write_docs_replaces_only_marked_regions(tmp_path):
     res = _results(tmp_path)
-    fig = tmp_path / 'pretrain_curves.png'
-    fig.write_bytes(b'png')
+    for fig in ('pretrain_curves.png', 'recon_span.png'):
+        (tmp_path / fig).write_bytes(b'png')
     (tmp_path / 'docs' / 'figures').mkdir(parents=True)
     page = tmp_path / 'docs' / 'results.md'
     body = ['# Results', 'kept text']
@@ -333,8 +355,10 @@ def test_write_docs_replaces_only_marked_regions(tmp_path):
                  f'<!-- END generated:{name} -->', f'after {name}']
     page.write_text('\n'.join(body) + '\n')
     written = reading.write_docs(res, str(page))
-    assert written == [str(page), str(tmp_path / 'docs' / 'figures' /
-                                      'reading_v2_pretrain_curves.png')]
+    figs = tmp_path / 'docs' / 'figures'
+    assert written == [str(page), str(figs / 'reading_v2_pretrain_curves.png'),
+                       str(figs / 'reading_v2_recon_span.png')]
+    assert (figs / 'reading_v2_recon_span.png').read_bytes() == b'png'
     text = page.read_text()
     sec = reading.doc_sections(res)
     for name in reading.DOC_SECTIONS:
@@ -358,7 +382,7 @@ def test_results_page_has_every_generated_region():
 # the smallest protocol, end to end
 # --------------------------------------------------------------------------
 TINY = [
-    '--jobs', '2', '--seeds', '0', '--extra-arm-seeds', '--pretrain-synth', '4',
+    '--jobs', '2', '--recon-images', '4', '--seeds', '0', '--extra-arm-seeds', '--pretrain-synth', '4',
     '--finetune-iters', '3', '--batch-size', '4',
     '--pretrain-options', 'train_dataloader.dataset.datasets.0.indices=4',
     'train_dataloader.dataset.datasets.1.indices=4',
@@ -421,7 +445,18 @@ def test_tiny_protocol_writes_results(tiny_protocol, str_real_root):
     for key in ('commit', 'date', 'machine', 'command', 'wall_seconds'):
         assert on_disk[key]
     assert sorted(osp.basename(f) for f in on_disk['figures']) == [
-        'finetune_curves.png', 'pretrain_curves.png']
+        'finetune_curves.png', 'pretrain_curves.png', 'recon_span.png']
+    # secondary measure: every pretrained model on the same 4 held-out
+    # words and masks (scratch has no decoder)
+    rec = on_disk['reconstruction']
+    assert rec['images'] == 4 and rec['figure_seed'] == 0
+    assert set(rec['losses']) == {'mms/seed0', 'mae/seed0'}
+    for losses in rec['losses'].values():
+        assert set(losses) == {'random', 'blockwise', 'span'}
+        assert all(math.isfinite(v) and v > 0 for v in losses.values())
+    assert rec['losses']['mms/seed0'] != rec['losses']['mae/seed0']
+    assert on_disk['jobs'] == 2
+    assert 0 < on_disk['elapsed_seconds']
     assert all(osp.isfile(f) for f in on_disk['figures'])
 
 

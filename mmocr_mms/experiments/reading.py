@@ -36,7 +36,7 @@ __all__ = [
     'arm_pretrain_config', 'evaluate_predictions', 'read_predictions',
     'protocol_run', 'check_budgets', 'mean_std', 'mcnemar_exact', 'paired',
     'aggregate', 'machine_info', 'git_commit', 'plot_curves',
-    'protocol_runs', 'protocol',
+    'protocol_runs', 'protocol', 'RECON_IMAGES', 'reconstruction_measures',
     'DOC_SECTIONS', 'doc_sections', 'replace_generated', 'write_docs'
 ]
 
@@ -701,6 +701,69 @@ def plot_curves(runs: Sequence[dict], out_dir: str) -> List[str]:
     return written
 
 
+#: Held-out rendered words (seed 1; the corpora use seed 0) on which the
+#: secondary reconstruction measure is taken.
+RECON_IMAGES = 256
+
+
+def reconstruction_measures(runs: Sequence[dict], opts: dict, out_dir: str,
+                            num_images: int = RECON_IMAGES,
+                            figure_images: int = 6) -> dict:
+    """Secondary measure of the pretrained runs: the masked-patch loss
+    (per-patch normalised pixels, as in training) of each pretrained model
+    on the same ``num_images`` held-out rendered words under the same
+    random / blockwise / span masks (the MMS config's strategies, seeded),
+    and a figure of span-masked reconstructions (whole characters removed)
+    by every arm of the lowest seed, ``recon_span.png`` in ``out_dir``.
+
+    Args:
+        runs: Protocol runs (summaries); those without
+            ``pretrain_config`` (scratch) are skipped.
+        opts: See :func:`protocol_run` (``mms_config``, ``mae_config``,
+            ``pretrain_epochs``).
+
+    Returns:
+        ``dict(losses={"<arm>/seed<S>": {mask type: loss}},
+        images=num_images, figure=path or None)``.
+    """
+    from types import SimpleNamespace
+
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import load_checkpoint
+    from mmocr.registry import MODELS
+
+    from .mms_vs_mae import (held_out_images, reconstruction_losses,
+                             save_side_by_side, strategy_transforms)
+    pretrained = [r for r in runs if r.get('pretrain_config')]
+    if not pretrained:
+        return dict(losses={}, images=num_images, figure=None)
+    init_default_scope('mmocr')
+    strategies = strategy_transforms(SimpleNamespace(
+        pretrain_config=osp.join(REPO, opts['mms_config']),
+        mae_config=osp.join(REPO, opts['mae_config'])), seed=0)
+    images = held_out_images(num_images)
+    figure_seed = min(r['seed'] for r in pretrained)
+    losses, shown = {}, {}
+    for r in pretrained:
+        cfg = Config.fromfile(osp.join(REPO, r['pretrain_config']))
+        model = MODELS.build(cfg.model)
+        load_checkpoint(model, osp.join(
+            r['run_dir'], 'pretrain', f'epoch_{opts["pretrain_epochs"]}.pth'),
+            map_location='cpu', logger='silent')
+        losses[f'{r["arm"]}/seed{r["seed"]}'] = reconstruction_losses(
+            model, images, strategies)
+        if r['seed'] == figure_seed:
+            shown[r['arm']] = model
+    figure = None
+    if 'span' in strategies:
+        figure = osp.join(out_dir, 'recon_span.png')
+        save_side_by_side(shown, images[:figure_images], figure,
+                          strategies['span'])
+    return dict(losses=losses, images=num_images, figure=figure,
+                figure_seed=figure_seed)
+
+
 def protocol_runs(arms: Sequence[str], seeds: Sequence[int],
                   extra_arm_seeds: Sequence[int] = (0, )
                   ) -> List[Tuple[str, int]]:
@@ -730,7 +793,8 @@ def _limit_threads(threads: int) -> None:
 
 def protocol(arms: Sequence[str], seeds: Sequence[int], opts: dict,
              out_dir: str, extra_arm_seeds: Sequence[int] = (0, ),
-             command: str = '', jobs: int = 1) -> dict:
+             command: str = '', jobs: int = 1,
+             recon_images: int = RECON_IMAGES) -> dict:
     """Run (or resume) the protocol and write ``results.json`` and the
     curve figures into ``out_dir``.
 
@@ -745,6 +809,8 @@ def protocol(arms: Sequence[str], seeds: Sequence[int], opts: dict,
             one-thread runs finish ~1.4x more work per hour than one
             two-thread run. Results do not depend on it (each run is
             seeded and single-process as before).
+        recon_images: Held-out words of the secondary reconstruction
+            measure (:func:`reconstruction_measures`).
 
     Returns:
         The results (as written to ``results.json``); ``wall_seconds`` is
@@ -796,7 +862,11 @@ def protocol(arms: Sequence[str], seeds: Sequence[int], opts: dict,
         paired={f'{a}-{b}': paired(runs, a, b, names) for a, b in PAIRS
                 if a in arms and b in arms},
         runs=[{k: v for k, v in r.items() if k != 'opts'} for r in runs])
-    results['figures'] = plot_curves(runs, out_dir)
+    results['reconstruction'] = reconstruction_measures(
+        runs, opts, out_dir, recon_images)
+    results['figures'] = plot_curves(runs, out_dir) + (
+        [results['reconstruction']['figure']]
+        if results['reconstruction']['figure'] else [])
     _write_json(results, osp.join(out_dir, 'results.json'))
     if not results['budget']['equal']:
         raise SystemExit('unequal budgets: '
@@ -810,7 +880,9 @@ def protocol(arms: Sequence[str], seeds: Sequence[int], opts: dict,
 #: Generated regions of the results page: ``<!-- BEGIN generated:NAME -->``
 #: ... ``<!-- END generated:NAME -->``.
 DOC_SECTIONS = ('reading-v2-answer', 'reading-v2-setup', 'reading-v2-table',
-                'reading-v2-paired', 'reading-v2-curves')
+                'reading-v2-paired', 'reading-v2-curves', 'reading-v2-recon')
+#: Mask types of the secondary reconstruction columns.
+RECON_MASKS = ('random', 'blockwise', 'span')
 
 
 def _pct(x: Optional[float], signed: bool = False) -> str:
@@ -846,7 +918,8 @@ def doc_sections(results: dict, figure_dir: str = 'figures') -> Dict[str,
                                                                      str]:
     """The markdown of every generated region (:data:`DOC_SECTIONS`) from
     a protocol's results; figures are linked as
-    ``<figure_dir>/reading_v2_<stage>_curves.png``."""
+    ``<figure_dir>/reading_v2_<stage>_curves.png`` and
+    ``<figure_dir>/reading_v2_recon_span.png``."""
     names = results['benchmarks']
     arms = results['arms']
     out = {}
@@ -916,24 +989,34 @@ def doc_sections(results: dict, figure_dir: str = 'figures') -> Dict[str,
             for arm, a in arms.items()) + '.',
     ])
 
-    # table
+    # table (word accuracy, 1-N.E.D.; reconstruction as secondary columns)
+    recon = results.get('reconstruction', {}).get('losses', {})
+
+    def recon_cells(arm, seeds):
+        vals = [[recon.get(f'{arm}/seed{s}', {}).get(m) for s in seeds]
+                for m in RECON_MASKS]
+        if len(seeds) == 1:
+            return ['-' if v[0] is None else f'{v[0]:.4f}' for v in vals]
+        return ['-' if None in v else _pm(mean_std(v), 1, 4) for v in vals]
+
     head = ['arm', 'seed'] + [f'{n} word acc (%)' for n in names] + \
-        [f'{n} 1-N.E.D.' for n in names]
+        [f'{n} 1-N.E.D.' for n in names] + \
+        [f'recon {m}' for m in RECON_MASKS]
     rows = ['| ' + ' | '.join(head) + ' |',
-            '|---|---|' + '---:|' * (2 * len(names))]
+            '|---|---|' + '---:|' * (2 * len(names) + len(RECON_MASKS))]
     for arm, a in arms.items():
         for i, seed in enumerate(a['seeds']):
             rows.append('| ' + ' | '.join(
                 [arm, str(seed)]
                 + [_pct(a[n]['word_acc']['values'][i]) for n in names]
                 + [f'{a[n]["one_minus_ned"]["values"][i]:.3f}'
-                   for n in names]) + ' |')
+                   for n in names] + recon_cells(arm, [seed])) + ' |')
         if len(a['seeds']) > 1:
             rows.append('| ' + ' | '.join(
                 [f'**{arm}**', f'mean ± std ({len(a["seeds"])})']
                 + [_pm(a[n]['word_acc']) for n in names]
-                + [_pm(a[n]['one_minus_ned'], 1, 3) for n in names])
-                + ' |')
+                + [_pm(a[n]['one_minus_ned'], 1, 3) for n in names]
+                + recon_cells(arm, a['seeds'])) + ' |')
     out['reading-v2-table'] = '\n'.join(rows)
 
     # paired
@@ -966,6 +1049,23 @@ def doc_sections(results: dict, figure_dir: str = 'figures') -> Dict[str,
                         f'![{stage} loss curves]({figure_dir}/'
                         f'reading_v2_{stage}_curves.png)')
     out['reading-v2-curves'] = '\n\n'.join(figs) or 'No curves logged.'
+
+    # span reconstructions
+    rec = results.get('reconstruction') or {}
+    if rec.get('figure'):
+        out['reading-v2-recon'] = (
+            f'Span masks (whole patch columns, so characters vanish) on '
+            f'held-out rendered words; per arm of seed '
+            f'{rec.get("figure_seed", 0)}: original | masked | '
+            f'reconstruction. The "recon" columns above are the masked-patch '
+            f'loss of each pretrained model on {rec["images"]} such words '
+            f'with the same random / blockwise / span masks for every arm '
+            f'(lower is better; scratch has no decoder).\n\n'
+            f'![span reconstructions per arm]({figure_dir}/'
+            f'reading_v2_recon_span.png)')
+    else:
+        out['reading-v2-recon'] = 'No pretrained arm ran.'
+
     return out
 
 
@@ -991,13 +1091,14 @@ def replace_generated(text: str, sections: Dict[str, str]) -> str:
 def write_docs(results: dict, doc_path: str) -> List[str]:
     """Regenerate the marked regions of ``doc_path`` (docs/results.md)
     from ``results`` and copy the curve figures next to it
-    (``figures/reading_v2_<stage>_curves.png``); the files written."""
+    (``figures/reading_v2_<name>.png``: the stages' curves and the span
+    reconstructions); the files written."""
     import shutil
     doc_dir = osp.dirname(osp.abspath(doc_path))
     written = []
     for fig in results.get('figures', []):
-        stage = osp.basename(fig).split('_')[0]
-        dst = osp.join(doc_dir, 'figures', f'reading_v2_{stage}_curves.png')
+        dst = osp.join(doc_dir, 'figures',
+                       f'reading_v2_{osp.basename(fig)}')
         if osp.abspath(fig) != dst:
             shutil.copyfile(fig, dst)
         written.append(dst)

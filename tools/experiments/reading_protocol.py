@@ -31,7 +31,11 @@ Outputs in --out: ``<arm>/seed<S>/`` (logs, checkpoints, ``summary.json``),
 ``results.json`` (per-seed rows, mean and std per arm, paired seed-by-seed
 differences mms - mae, mms - scratch, mae - scratch with per-crop McNemar
 tests, budgets, loss curves, wall time per stage, commit, date, machine,
-command), ``pretrain_curves.png`` and ``finetune_curves.png``. A run whose
+command), ``pretrain_curves.png`` and ``finetune_curves.png``; as a
+secondary measure, the masked-patch loss of every pretrained model on
+``--recon-images`` held-out rendered words under the same random /
+blockwise / span masks, and ``recon_span.png`` (span-masked
+reconstructions by each arm of the lowest seed). A run whose
 ``summary.json`` exists is not run again, so an interrupted protocol
 resumes where it stopped (with the same options; others are refused).
 
@@ -63,8 +67,8 @@ from typing import List, Optional
 import mmocr_mms  # noqa: F401  (compat layer + registration, before mmocr)
 from mmocr_mms.experiments.reading import (FINETUNE_CONFIG, MAE_CONFIG,
                                            PRETRAIN_CONFIG, PROTOCOL_ARMS,
-                                           REPO, protocol, protocol_runs,
-                                           write_docs)
+                                           RECON_IMAGES, REPO, protocol,
+                                           protocol_runs, write_docs)
 
 #: Seconds per pretraining iteration (batch 128) and per fine-tuning
 #: iteration (batch 64) of the hMLP TextViT-mini p8 under bfloat16 autocast
@@ -105,6 +109,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('--finetune-iters', type=int, default=1700)
     p.add_argument('--batch-size', type=int, default=64,
                    help='fine-tuning batch')
+    p.add_argument('--recon-images', type=int, default=RECON_IMAGES,
+                   help='held-out rendered words of the secondary '
+                   'reconstruction measure')
     p.add_argument('--mms-config', default=PRETRAIN_CONFIG)
     p.add_argument('--mae-config', default=MAE_CONFIG)
     p.add_argument('--finetune-config', default=FINETUNE_CONFIG)
@@ -132,7 +139,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                    help='print the runs and the estimated wall time, run '
                    'nothing')
     args = p.parse_args(argv)
-    for name in ('jobs', 'pretrain_epochs', 'finetune_iters', 'batch_size'):
+    for name in ('jobs', 'recon_images', 'pretrain_epochs',
+                 'finetune_iters', 'batch_size'):
         if getattr(args, name) < 1:
             p.error(f'--{name.replace("_", "-")} must be >= 1')
     if args.pretrain_synth < 0:
@@ -201,7 +209,8 @@ def main(argv: Optional[List[str]] = None) -> Optional[dict]:
                      (sys.argv[1:] if argv is None else argv))
         results = protocol(args.arms, args.seeds, opts, out,
                            extra_arm_seeds=args.extra_arm_seeds,
-                           command=command, jobs=args.jobs)
+                           command=command, jobs=args.jobs,
+                           recon_images=args.recon_images)
         print(f'wrote {osp.join(out, "results.json")} '
               f'({results["elapsed_seconds"] / 60:.1f} min wall, '
               f'{results["wall_seconds"] / 60:.1f} min of runs)')
