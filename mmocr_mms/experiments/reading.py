@@ -954,9 +954,22 @@ def doc_sections(results: dict, figure_dir: str = 'figures') -> Dict[str,
                        n for n, w in zip(names, wins) if not w))
         lines.append(f'**{verdict}**, at this scale: {_budget_text(results)}'
                      '.')
+        ned = []
+        for n in names:
+            d = pair[n]['one_minus_ned']
+            ned.append(f'{n} {_pm(mean_std(d), 1, 3, signed=True)} (higher '
+                       f'in {sum(x > 0 for x in d)} of {len(d)} seeds)')
+        lines.append('MMS minus MAE, 1 - N.E.D. (the graded measure when few '
+                     'words are read), same seed: ' + '; '.join(ned) + '.')
     else:
         lines.append('The mms and mae arms were not both run: no paired '
                      'comparison.')
+    lines.append('Mean over seeds, word accuracy (%) / 1 - N.E.D.: ' + '; '.join(
+        f'{arm} ' + ', '.join(
+            f'{n} {_pct(a[n]["word_acc"]["mean"])} / '
+            f'{a[n]["one_minus_ned"]["mean"]:.3f}' for n in names)
+        + f' ({len(a["seeds"])} seed{"s" if len(a["seeds"]) > 1 else ""})'
+        for arm, a in arms.items()) + '.')
     out['reading-v2-answer'] = '\n\n'.join(lines)
 
     # setup
