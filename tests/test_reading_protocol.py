@@ -499,6 +499,12 @@ def test_tiny_protocol_resumes(tiny_protocol, str_real_root):
     again = tool.main(argv)
     assert {p: p.stat().st_mtime for p in mtimes} == mtimes
     assert again['runs'] == results['runs']
+    # nothing ran again: when and how long the runs took is kept
+    for key in ('commit', 'date', 'command', 'elapsed_seconds', 'jobs'):
+        assert again[key] == results[key]
+    assert again['updated']['commit'] and 'updated' not in results
+    assert 'Aggregated again' in reading.doc_sections(again)[
+        'reading-v2-setup']
     with pytest.raises(SystemExit, match='other options'):
         tool.main([a if a != '3' else '4' for a in argv])
 

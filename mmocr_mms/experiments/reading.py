@@ -815,7 +815,10 @@ def protocol(arms: Sequence[str], seeds: Sequence[int], opts: dict,
     Returns:
         The results (as written to ``results.json``); ``wall_seconds`` is
         the sum of the runs' times, ``elapsed_seconds`` the wall time of
-        this call (resumed runs cost nothing).
+        this call (resumed runs cost nothing). When every run was done
+        before, the command, commit, date, machine, jobs and elapsed time
+        of the existing ``results.json`` (same options) are kept and this
+        call is recorded as ``updated``.
     """
     import datetime
     import os
@@ -829,6 +832,8 @@ def protocol(arms: Sequence[str], seeds: Sequence[int], opts: dict,
     os.makedirs(out_dir, exist_ok=True)
     names = benchmark_names(opts['benchmarks'])
     todo = protocol_runs(arms, seeds, extra_arm_seeds)
+    fresh = [not osp.isfile(osp.join(out_dir, arm, f'seed{seed}',
+                                     'summary.json')) for arm, seed in todo]
     t0 = time.perf_counter()
     if jobs == 1:
         runs = [protocol_run(arm, seed, opts, out_dir) for arm, seed in todo]
@@ -849,11 +854,11 @@ def protocol(arms: Sequence[str], seeds: Sequence[int], opts: dict,
             except BaseException:
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
+    now = datetime.datetime.now(datetime.timezone.utc).strftime(
+        '%Y-%m-%d %H:%M UTC')
     results = dict(
         protocol='reading protocol v2 (word accuracy after fine-tuning)',
-        command=command, commit=git_commit(),
-        date=datetime.datetime.now(datetime.timezone.utc).strftime(
-            '%Y-%m-%d %H:%M UTC'),
+        command=command, commit=git_commit(), date=now,
         machine=machine_info(), opts=opts, benchmarks=names, jobs=jobs,
         budget=check_budgets(runs),
         wall_seconds=sum(r['seconds']['total'] for r in runs),
@@ -862,6 +867,18 @@ def protocol(arms: Sequence[str], seeds: Sequence[int], opts: dict,
         paired={f'{a}-{b}': paired(runs, a, b, names) for a, b in PAIRS
                 if a in arms and b in arms},
         runs=[{k: v for k, v in r.items() if k != 'opts'} for r in runs])
+    previous = osp.join(out_dir, 'results.json')
+    if not any(fresh) and osp.isfile(previous):
+        # nothing ran now: keep when, where, how and how long the runs ran
+        import json
+        with open(previous) as f:
+            prev = json.load(f)
+        if prev.get('opts') == opts:
+            results.update({k: prev[k] for k in (
+                'command', 'commit', 'date', 'machine', 'jobs',
+                'elapsed_seconds') if k in prev})
+            results['updated'] = dict(commit=git_commit(), date=now,
+                                      command=command)
     results['reconstruction'] = reconstruction_measures(
         runs, opts, out_dir, recon_images)
     results['figures'] = plot_curves(runs, out_dir) + (
@@ -984,7 +1001,10 @@ def doc_sections(results: dict, figure_dir: str = 'figures') -> Dict[str,
                  f'**Wall time of all runs: {wall / 60:.1f} min.**')
     out['reading-v2-setup'] = '\n'.join([
         '```bash', results['command'], '```', '',
-        f'- **Code**: commit `{results["commit"]}`; {results["date"]}.',
+        f'- **Code**: commit `{results["commit"]}`; {results["date"]}.'
+        + (f' Aggregated again (secondary measures, this page) at commit '
+           f'`{results["updated"]["commit"]}`, {results["updated"]["date"]}.'
+           if results.get('updated') else ''),
         f'- **Machine**: {m.get("cpu", "?")}, {m.get("cpus", "?")} CPUs, '
         f'{m.get("memory_gib", "?")} GiB, {m.get("system", "")}, Python '
         f'{m.get("python", "?")}, torch {m.get("torch", "?")}. '
