@@ -221,6 +221,36 @@ def test_arm_pretrain_configs_share_the_corpus(driver, arm, masks):
     assert driver.ARM_CONFIGS['scratch'] is None
 
 
+@pytest.mark.parametrize('arm', ['mms', 'mae'])
+def test_arm_pretrain_datasets_build_and_load(driver, arm, tmp_path,
+                                              monkeypatch, str_real_root):
+    """The pretraining corpus of each arm builds (real TSV splits + the
+    unlabelled words LMDB, whose metainfo differs) and yields masked
+    samples from both kinds of part."""
+    from mmocr.registry import DATASETS
+    from mmengine.registry import init_default_scope
+    import mmocr_mms  # noqa: F401
+    from mmocr_mms.datasets import collect_items, write_lmdb
+    words = tmp_path / 'words'
+    words.mkdir()
+    for i in range(3):
+        cv2.imwrite(str(words / f'{i}.png'),
+                    np.full((32, 90 + 10 * i, 3), 60 * i, np.uint8))
+    write_lmdb(collect_items(str(words)), str(tmp_path / 'lmdb'),
+               progress=False)
+    monkeypatch.setenv('MMOCR_MMS_STR_REAL', str_real_root)
+    monkeypatch.setenv('MMOCR_MMS_PRETRAIN_WORDS', str(tmp_path / 'lmdb'))
+    cfg = Config.fromfile(osp.join(ROOT, driver.ARM_CONFIGS[arm]))
+    init_default_scope('mmocr')
+    ds = DATASETS.build(cfg.train_dataloader.dataset)
+    assert len(ds.datasets[-1]) == 3
+    assert len(ds) == 10 * len(ds.datasets[0]) + 3
+    for i in (0, len(ds) - 1):
+        out = ds[i]
+        assert out['inputs'].shape == (3, 32, 128)
+        assert out['data_samples'].mask.shape == (8, 32)
+
+
 def test_fixed_budget_options(driver):
     assert driver.fixed_pretrain_options(6) == [
         'custom_hooks.0.deadline=None', 'train_cfg.max_epochs=6',

@@ -15,7 +15,10 @@ word_pipeline = [
     dict(type='PackMIMInputs'),
 ]
 train_dataloader = dict(
-    dataset=dict(datasets=_base_.train_dataloader.dataset.datasets + [
-        dict(type='UnlabeledLMDBDataset', data_root=pretrain_words,
-             pipeline=word_pipeline)
-    ]))
+    # verify_meta=False: the LMDB's metainfo differs from the TSV splits'
+    dataset=dict(
+        verify_meta=False,
+        datasets=_base_.train_dataloader.dataset.datasets + [
+            dict(type='UnlabeledLMDBDataset', data_root=pretrain_words,
+                 pipeline=word_pipeline)
+        ]))
