@@ -261,8 +261,16 @@ def test_fixed_budget_options(driver):
     assert 'param_scheduler.0.end=100' in ft  # warm-up <= a tenth
     assert 'param_scheduler.1.T_max=900' in ft
     assert 'custom_hooks.0.deadline=None' in ft
+    # one epoch = the warm-up only (a fitted run that stopped after one
+    # epoch can be matched); the cosine scheduler starts after the end
+    assert driver.fixed_pretrain_options(1) == [
+        'custom_hooks.0.deadline=None', 'train_cfg.max_epochs=1',
+        'param_scheduler.1.T_max=1', 'param_scheduler.1.end=2',
+        'default_hooks.checkpoint.interval=1']
+    assert driver.parse_args(
+        ['--out', 'x', '--pretrain-epochs', '1']).pretrain_epochs == 1
     with pytest.raises(SystemExit):
-        driver.parse_args(['--out', 'x', '--pretrain-epochs', '1'])
+        driver.parse_args(['--out', 'x', '--pretrain-epochs', '0'])
     with pytest.raises(SystemExit):
         driver.parse_args(['--out', 'x', '--pretrain-synth', '0'])
 

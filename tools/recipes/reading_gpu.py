@@ -133,8 +133,8 @@ def parse_args(argv=None):
     if args.pretrain_synth < 1:
         p.error('--pretrain-synth must be >= 1: the pretraining configs read '
                 'the rendered words')
-    if args.pretrain_epochs is not None and args.pretrain_epochs < 2:
-        p.error('--pretrain-epochs must be >= 2 (1 warm-up epoch + cosine)')
+    if args.pretrain_epochs is not None and args.pretrain_epochs < 1:
+        p.error('--pretrain-epochs must be >= 1')
     if args.finetune_iters is not None and args.finetune_iters < 1:
         p.error('--finetune-iters must be >= 1')
     return args
@@ -197,10 +197,12 @@ def trained_budget(log_path):
 
 def fixed_pretrain_options(epochs):
     """--cfg-options of a pretraining run of exactly ``epochs`` epochs (the
-    deadline hook off; 1 warm-up epoch, cosine over the rest)."""
+    deadline hook off; 1 warm-up epoch, cosine over the rest). One epoch
+    is the warm-up alone, as in a fitted run that stopped after its first
+    epoch (the cosine scheduler then starts where training ends)."""
     return ['custom_hooks.0.deadline=None', f'train_cfg.max_epochs={epochs}',
-            f'param_scheduler.1.T_max={epochs - 1}',
-            f'param_scheduler.1.end={epochs}',
+            f'param_scheduler.1.T_max={max(1, epochs - 1)}',
+            f'param_scheduler.1.end={max(2, epochs)}',
             f'default_hooks.checkpoint.interval={epochs}']
 
 
