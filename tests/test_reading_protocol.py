@@ -387,7 +387,8 @@ def test_results_page_has_every_generated_region():
 # the smallest protocol, end to end
 # --------------------------------------------------------------------------
 TINY = [
-    '--jobs', '2', '--recon-images', '4', '--seeds', '0', '--extra-arm-seeds', '--pretrain-synth', '4',
+    '--jobs', '2', '--recon-images', '4', '--seeds', '0',
+    '--extra-arm-seeds', '--pretrain-synth', '4',
     '--finetune-iters', '3', '--batch-size', '4',
     '--pretrain-options', 'train_dataloader.dataset.datasets.0.indices=4',
     'train_dataloader.dataset.datasets.1.indices=4',

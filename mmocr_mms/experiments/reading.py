@@ -724,7 +724,8 @@ def reconstruction_measures(runs: Sequence[dict], opts: dict, out_dir: str,
 
     Returns:
         ``dict(losses={"<arm>/seed<S>": {mask type: loss}},
-        images=num_images, figure=path or None)``.
+        images=num_images, figure=path or None, figure_seed=S)``
+        (no ``figure_seed`` when no arm pretrained).
     """
     from types import SimpleNamespace
 
@@ -981,12 +982,14 @@ def doc_sections(results: dict, figure_dir: str = 'figures') -> Dict[str,
     else:
         lines.append('The mms and mae arms were not both run: no paired '
                      'comparison.')
-    lines.append('Mean over seeds, word accuracy (%) / 1 - N.E.D.: ' + '; '.join(
-        f'{arm} ' + ', '.join(
-            f'{n} {_pct(a[n]["word_acc"]["mean"])} / '
-            f'{a[n]["one_minus_ned"]["mean"]:.3f}' for n in names)
-        + f' ({len(a["seeds"])} seed{"s" if len(a["seeds"]) > 1 else ""})'
-        for arm, a in arms.items()) + '.')
+    means = []
+    for arm, a in arms.items():
+        per = ', '.join(f'{n} {_pct(a[n]["word_acc"]["mean"])} / '
+                        f'{a[n]["one_minus_ned"]["mean"]:.3f}' for n in names)
+        k = len(a['seeds'])
+        means.append(f'{arm} {per} ({k} seed{"s" if k > 1 else ""})')
+    lines.append('Mean over seeds, word accuracy (%) / 1 - N.E.D.: '
+                 + '; '.join(means) + '.')
     out['reading-v2-answer'] = '\n\n'.join(lines)
 
     # setup
