@@ -440,6 +440,12 @@ def read_predictions(run_dir: str, name: str) -> Dict[str, Tuple[str, str]]:
     return out
 
 
+def run_summary_path(out_dir: str, arm: str, seed: int) -> str:
+    """``summary.json`` of one arm and seed of the protocol in
+    ``out_dir`` (its run folder is ``out_dir/<arm>/seed<seed>``)."""
+    return osp.join(out_dir, arm, f'seed{seed}', 'summary.json')
+
+
 def protocol_run(arm: str, seed: int, opts: dict, out_dir: str) -> dict:
     """One arm and seed of the protocol, or its stored summary when its
     ``summary.json`` exists with the same budget options.
@@ -468,8 +474,8 @@ def protocol_run(arm: str, seed: int, opts: dict, out_dir: str) -> dict:
     """
     import json
     import os
-    run_dir = osp.join(out_dir, arm, f'seed{seed}')
-    summary_path = osp.join(run_dir, 'summary.json')
+    summary_path = run_summary_path(out_dir, arm, seed)
+    run_dir = osp.dirname(summary_path)
     if osp.isfile(summary_path):
         with open(summary_path) as f:
             done = json.load(f)
@@ -833,8 +839,8 @@ def protocol(arms: Sequence[str], seeds: Sequence[int], opts: dict,
     os.makedirs(out_dir, exist_ok=True)
     names = benchmark_names(opts['benchmarks'])
     todo = protocol_runs(arms, seeds, extra_arm_seeds)
-    fresh = [not osp.isfile(osp.join(out_dir, arm, f'seed{seed}',
-                                     'summary.json')) for arm, seed in todo]
+    fresh = [not osp.isfile(run_summary_path(out_dir, arm, seed))
+             for arm, seed in todo]
     t0 = time.perf_counter()
     if jobs == 1:
         runs = [protocol_run(arm, seed, opts, out_dir) for arm, seed in todo]
