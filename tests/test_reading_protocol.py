@@ -224,6 +224,11 @@ def _scores(acc_i, acc_s, ned_i, ned_s):
                 SVT=dict(word_acc=acc_s, one_minus_ned=ned_s, n=4))
 
 
+def _probe(acc_i, acc_s, ctc):
+    return dict(IIIT5K=acc_i, SVT=acc_s, IIIT5K_ned=acc_i + 0.5,
+                SVT_ned=acc_s + 0.5, avg_ctc=ctc, IIIT5K_n=4, SVT_n=4)
+
+
 def _results(tmp_path):
     """Results of 2 seeds x (mms, mae) with hand-written predictions."""
     runs = []
@@ -266,6 +271,11 @@ def _results(tmp_path):
                     'mae/seed0': dict(random=0.4, blockwise=0.8, span=0.9)},
             images=256, figure=str(tmp_path / 'recon_span.png'),
             figure_seed=0),
+        probe=dict(values={k: _probe(*v) for k, v in {
+            'mms/seed0': (0.1, 0.0, 3.5), 'mms/seed1': (0.3, 0.2, 2.5),
+            'mae/seed0': (0.05, 0.01, 3.9)}.items()},
+            settings=dict(reading.PROBE, train_limit=None,
+                          train_splits=['iiit5k_train', 'svt_train'])),
         figures=[str(tmp_path / 'pretrain_curves.png'),
                  str(tmp_path / 'recon_span.png')], runs=runs)
 
@@ -329,6 +339,25 @@ def test_doc_sections_from_hand_made_results(tmp_path):
         '![span reconstructions per arm]'
         '(figures/reading_v2_recon_span.png)')
     assert 'on 256 such words' in sec['reading-v2-recon']
+    probe = sec['reading-v2-probe'].split('\n')
+    assert probe[0].startswith(
+        'A linear CTC layer on the frozen encoder each run fine-tuned from')
+    assert 'trained for 60 epochs (AdamW 0.02, cosine, batch 64) on the ' \
+        'real training crops (iiit5k_train + svt_train)' in probe[0]
+    assert probe[2:] == [
+        '| arm | seed | IIIT5K probe word acc (%) | SVT probe word acc (%) | '
+        'IIIT5K probe 1-N.E.D. | SVT probe 1-N.E.D. | probe CTC loss '
+        '(benchmark mean) |',
+        '|---|---|---:|---:|---:|---:|---:|',
+        '| mms | 0 | 10.00 | 0.00 | 0.600 | 0.500 | 3.500 |',
+        '| mms | 1 | 30.00 | 20.00 | 0.800 | 0.700 | 2.500 |',
+        '| **mms** | mean ± std (2) | 20.00 ± 14.14 | 10.00 ± 14.14 | '
+        '0.700 ± 0.141 | 0.600 ± 0.141 | 3.000 ± 0.707 |',
+        '| mae | 0 | 5.00 | 1.00 | 0.550 | 0.510 | 3.900 |']
+    res = _results(tmp_path / 'no_probe')
+    del res['probe']
+    assert reading.doc_sections(res)['reading-v2-probe'] == \
+        'The probe measure was not taken (`--no-probe`).'
     assert '**Wall time of all runs: 26.1 min.**' in sec['reading-v2-setup']
     res = _results(tmp_path / 'parallel')
     res.update(jobs=2, elapsed_seconds=900.0)
@@ -388,6 +417,7 @@ def test_results_page_has_every_generated_region():
 # --------------------------------------------------------------------------
 TINY = [
     '--jobs', '2', '--recon-images', '4', '--seeds', '0',
+    '--probe-train-limit', '8',
     '--extra-arm-seeds', '--pretrain-synth', '4',
     '--finetune-iters', '3', '--batch-size', '4',
     '--pretrain-options', 'train_dataloader.dataset.datasets.0.indices=4',
@@ -461,6 +491,20 @@ def test_tiny_protocol_writes_results(tiny_protocol, str_real_root):
         assert set(losses) == {'random', 'blockwise', 'span'}
         assert all(math.isfinite(v) and v > 0 for v in losses.values())
     assert rec['losses']['mms/seed0'] != rec['losses']['mae/seed0']
+    # secondary measure: a probe on each run's starting encoder
+    probe = on_disk['probe']
+    assert probe['settings']['train_limit'] == 8
+    assert set(probe['values']) == {'mms/seed0', 'mae/seed0',
+                                    'scratch/seed0'}
+    for v in probe['values'].values():
+        assert v['IIIT5K_n'] == v['SVT_n'] == 4
+        assert v['train_stats']['kept'] + \
+            v['train_stats']['skipped_too_long'] == 3 * 8
+        for k in ('IIIT5K', 'SVT', 'IIIT5K_ned', 'SVT_ned'):
+            assert 0 <= v[k] <= 1
+        assert math.isfinite(v['avg_ctc']) and v['avg_ctc'] > 0
+    # different encoders, different features: the probes differ
+    assert len({v['avg_ctc'] for v in probe['values'].values()}) == 3
     assert on_disk['jobs'] == 2
     assert 0 < on_disk['elapsed_seconds']
     assert all(osp.isfile(f) for f in on_disk['figures'])

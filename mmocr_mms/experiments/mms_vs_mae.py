@@ -50,7 +50,8 @@ __all__ = [
     'ARMS', 'ARCHS', 'REAL_TRAIN', 'REAL_TEST', 'parse_arch',
     'find_mask_transform', 'config_mask_transforms', 'mask_transform',
     'arm_pipeline', 'corpus_cfg', 'corpus_mix', 'pretrain_config',
-    'pretrain', 'build_backbone', 'probe_sets', 'run_probe',
+    'pretrain', 'build_backbone', 'real_probe_set', 'probe_sets',
+    'run_probe',
     'held_out_images', 'strategy_transforms', 'reconstruction_losses',
     'finetune_config', 'finetune', 'save_side_by_side', 'pretrain_losses',
     'plot_loss_curves', 'write_report', 'run'
@@ -281,7 +282,28 @@ def build_backbone(args, pretrain_cfg: Config, seed: int,
     return backbone
 
 
-def probe_sets(args) -> Dict[str, dict]:
+def real_probe_set(data_root: str, test: bool,
+                   limit: Optional[int] = None) -> dict:
+    """Config of one labelled real split (``labels.tsv`` + images) for the
+    probe: labels of at most 25 characters without spaces; a test split
+    keeps longer ones (they count as errors), a training split drops them.
+
+    Args:
+        data_root: The split's folder (e.g. ``str_real/iiit5k_train``).
+        test: Whether it is a test split.
+        limit: Use at most this many crops (None: all).
+    """
+    rule = dict(max_len=25, empty='drop', too_long='keep' if test else 'drop',
+                text_mode='no_space')
+    cfg = dict(type='FilteredTSVTextRecogDataset', data_root=data_root,
+               label_rule=rule, test_mode=test,
+               pipeline=probe_pipeline(from_file=True))
+    if limit:
+        cfg['indices'] = limit
+    return cfg
+
+
+def probe_sets(args) -> Dict[str, List[dict]]:
     """Labelled dataset configs: 'train' plus each test split."""
     if args.no_real:
         def synth(seed):
@@ -291,25 +313,30 @@ def probe_sets(args) -> Dict[str, dict]:
         return dict(train=[synth(2)], synth_test=[synth(3)])
 
     def real(split, test):
-        rule = dict(max_len=25, empty='drop',
-                    too_long='keep' if test else 'drop',
-                    text_mode='no_space')
-        cfg = dict(type='FilteredTSVTextRecogDataset',
-                   data_root=osp.join(args.str_real, split),
-                   label_rule=rule, test_mode=test,
-                   pipeline=probe_pipeline(from_file=True))
-        if args.probe_limit:
-            cfg['indices'] = args.probe_limit
-        return cfg
+        return real_probe_set(osp.join(args.str_real, split), test,
+                              args.probe_limit)
     sets = dict(train=[real(s, False) for s in REAL_TRAIN])
     sets.update({s: [real(s, True)] for s in REAL_TEST})
     return sets
 
 
-def run_probe(args, backbone, seed: int, cache_dir: str) -> dict:
-    """Train the linear CTC probe on 'train', report accuracy per split."""
+def run_probe(args, backbone, seed: int, cache_dir: str,
+              sets: Optional[Dict[str, List[dict]]] = None) -> dict:
+    """Train the linear CTC probe on the frozen features of 'train' and
+    report word accuracy, 1 - N.E.D. and CTC loss on every other set.
+
+    Args:
+        args: ``probe_pool``, ``probe_epochs``, ``probe_lr``,
+            ``probe_batch``, ``probe_schedule`` (and, without ``sets``,
+            what :func:`probe_sets` reads).
+        backbone: The frozen encoder.
+        seed: Seeds the probe.
+        cache_dir: Features are cached there per set.
+        sets: Dataset configs by name (``'train'`` and the test sets);
+            default :func:`probe_sets`.
+    """
     feats = {}
-    for name, cfgs in probe_sets(args).items():
+    for name, cfgs in (sets or probe_sets(args)).items():
         fs, ls = [], []
         for i, cfg in enumerate(cfgs):
             f, lab = extract_features(

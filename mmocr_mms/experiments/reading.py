@@ -37,6 +37,7 @@ __all__ = [
     'protocol_run', 'check_budgets', 'mean_std', 'mcnemar_exact', 'paired',
     'aggregate', 'machine_info', 'git_commit', 'plot_curves',
     'protocol_runs', 'protocol', 'RECON_IMAGES', 'reconstruction_measures',
+    'PROBE', 'probe_backbone', 'probe_measures',
     'DOC_SECTIONS', 'doc_sections', 'replace_generated', 'write_docs'
 ]
 
@@ -771,6 +772,84 @@ def reconstruction_measures(runs: Sequence[dict], opts: dict, out_dir: str,
                 figure_seed=figure_seed)
 
 
+#: The frozen-feature probe of the secondary measures: the settings of
+#: ``tools/experiments/mms_vs_mae.py`` (protocol v1), a linear CTC layer on
+#: each column's stacked rows, trained on the real training crops.
+PROBE = dict(epochs=60, lr=2e-2, batch_size=64, pool='concat',
+             schedule='cosine')
+
+
+def probe_backbone(run: dict):
+    """The encoder a protocol run fine-tuned from, frozen for the probe:
+    the fine-tuning config's backbone with the run's pretrained weights
+    (``run['backbone']``), or, for scratch, the random init of
+    ``torch.manual_seed(run['seed'])``."""
+    import torch
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmocr.registry import MODELS
+
+    from ..models.backbones import load_backbone_weights
+    init_default_scope('mmocr')
+    cfg = Config.fromfile(run['config']).model.backbone
+    cfg.pop('init_cfg', None)
+    torch.manual_seed(run['seed'])
+    backbone = MODELS.build(cfg)
+    backbone.init_weights()
+    if run.get('backbone'):
+        load_backbone_weights(backbone, run['backbone'])
+    return backbone.eval()
+
+
+def probe_measures(runs: Sequence[dict], opts: dict,
+                   train_limit: Optional[int] = None,
+                   str_real: Optional[str] = None) -> dict:
+    """Secondary measure of every run's starting encoder (pretrained, or
+    scratch's random init): a linear CTC probe (:data:`PROBE`) trained on
+    its frozen features of the real training crops (``str_real``'s
+    iiit5k_train + svt_train + ic15_train), scored on the protocol's
+    benchmarks. Features are cached in ``<run_dir>/probe``.
+
+    Args:
+        runs: Protocol runs (summaries).
+        opts: See :func:`protocol_run` (``benchmarks``).
+        train_limit: At most this many crops of each training split (None:
+            all).
+        str_real: Root of the real splits; default ``MMOCR_MMS_STR_REAL``.
+
+    Returns:
+        ``dict(values={"<arm>/seed<S>": {"<bench>": word acc,
+        "<bench>_ned": 1 - N.E.D., "<bench>_ctc": CTC loss, "<bench>_n",
+        "train_acc", ...}}, settings=PROBE + train splits and limit)``.
+    """
+    import os
+    from types import SimpleNamespace
+
+    from .mms_vs_mae import REAL_TRAIN, real_probe_set, run_probe
+    root = str_real or os.environ.get('MMOCR_MMS_STR_REAL')
+    if not root or not osp.isdir(root):
+        raise FileNotFoundError(f'probe: real training crops not found at '
+                                f'{root!r} (set MMOCR_MMS_STR_REAL)')
+    sets = dict(train=[real_probe_set(osp.join(root, s), False, train_limit)
+                       for s in REAL_TRAIN])
+    for name, bench in zip(benchmark_names(opts['benchmarks']),
+                           opts['benchmarks']):
+        sets[name] = [real_probe_set(bench, True)]
+    args = SimpleNamespace(**{f'probe_{k}' if k != 'batch_size' else
+                              'probe_batch': v for k, v in PROBE.items()})
+    values = {}
+    for r in runs:
+        t0 = time.perf_counter()
+        values[f'{r["arm"]}/seed{r["seed"]}'] = out = run_probe(
+            args, probe_backbone(r), r['seed'],
+            osp.join(r['run_dir'], 'probe'), sets=sets)
+        print(f'probe {r["arm"]} seed {r["seed"]}: ' + ', '.join(
+            f'{n} {100 * out[n]:.2f}%' for n in sets if n != 'train')
+            + f' ({time.perf_counter() - t0:.0f} s)', flush=True)
+    return dict(values=values, settings=dict(
+        PROBE, train_splits=list(REAL_TRAIN), train_limit=train_limit))
+
+
 def protocol_runs(arms: Sequence[str], seeds: Sequence[int],
                   extra_arm_seeds: Sequence[int] = (0, )
                   ) -> List[Tuple[str, int]]:
@@ -801,7 +880,8 @@ def _limit_threads(threads: int) -> None:
 def protocol(arms: Sequence[str], seeds: Sequence[int], opts: dict,
              out_dir: str, extra_arm_seeds: Sequence[int] = (0, ),
              command: str = '', jobs: int = 1,
-             recon_images: int = RECON_IMAGES) -> dict:
+             recon_images: int = RECON_IMAGES, probe: bool = True,
+             probe_train_limit: Optional[int] = None) -> dict:
     """Run (or resume) the protocol and write ``results.json`` and the
     curve figures into ``out_dir``.
 
@@ -818,6 +898,10 @@ def protocol(arms: Sequence[str], seeds: Sequence[int], opts: dict,
             seeded and single-process as before).
         recon_images: Held-out words of the secondary reconstruction
             measure (:func:`reconstruction_measures`).
+        probe: Take the secondary probe measure (:func:`probe_measures`,
+            ~1 min per run on the 2-core CPU; features cached).
+        probe_train_limit: Crops of each real training split for the
+            probe (None: all).
 
     Returns:
         The results (as written to ``results.json``); ``wall_seconds`` is
@@ -888,6 +972,8 @@ def protocol(arms: Sequence[str], seeds: Sequence[int], opts: dict,
                                       command=command)
     results['reconstruction'] = reconstruction_measures(
         runs, opts, out_dir, recon_images)
+    if probe:
+        results['probe'] = probe_measures(runs, opts, probe_train_limit)
     results['figures'] = plot_curves(runs, out_dir) + (
         [results['reconstruction']['figure']]
         if results['reconstruction']['figure'] else [])
@@ -904,7 +990,8 @@ def protocol(arms: Sequence[str], seeds: Sequence[int], opts: dict,
 #: Generated regions of the results page: ``<!-- BEGIN generated:NAME -->``
 #: ... ``<!-- END generated:NAME -->``.
 DOC_SECTIONS = ('reading-v2-answer', 'reading-v2-setup', 'reading-v2-table',
-                'reading-v2-paired', 'reading-v2-curves', 'reading-v2-recon')
+                'reading-v2-paired', 'reading-v2-curves', 'reading-v2-recon',
+                'reading-v2-probe')
 #: Mask types of the secondary reconstruction columns.
 RECON_MASKS = ('random', 'blockwise', 'span')
 
@@ -1108,7 +1195,47 @@ def doc_sections(results: dict, figure_dir: str = 'figures') -> Dict[str,
     else:
         out['reading-v2-recon'] = 'No pretrained arm ran.'
 
+    # frozen-feature probe
+    out['reading-v2-probe'] = _probe_section(results)
     return out
+
+
+def _probe_section(results: dict) -> str:
+    """Markdown of the probe measure: per-seed rows and mean ± std."""
+    pr = results.get('probe')
+    if not pr or not pr.get('values'):
+        return 'The probe measure was not taken (`--no-probe`).'
+    names = results['benchmarks']
+    vals = pr['values']
+    st = pr['settings']
+    cols = ([(n, 100, 2) for n in names] + [(f'{n}_ned', 1, 3) for n in names]
+            + [('avg_ctc', 1, 3)])
+    head = (['arm', 'seed'] + [f'{n} probe word acc (%)' for n in names]
+            + [f'{n} probe 1-N.E.D.' for n in names]
+            + ['probe CTC loss (benchmark mean)'])
+    rows = ['| ' + ' | '.join(head) + ' |', '|---|---|' + '---:|' * len(cols)]
+    for arm, a in results['arms'].items():
+        seeds = [s for s in a['seeds'] if f'{arm}/seed{s}' in vals]
+        for s in seeds:
+            v = vals[f'{arm}/seed{s}']
+            rows.append('| ' + ' | '.join(
+                [arm, str(s)] + [f'{scale * v[k]:.{d}f}'
+                                 for k, scale, d in cols]) + ' |')
+        if len(seeds) > 1:
+            rows.append('| ' + ' | '.join(
+                [f'**{arm}**', f'mean ± std ({len(seeds)})'] + [
+                    _pm(mean_std([vals[f'{arm}/seed{s}'][k] for s in seeds]),
+                        scale, d) for k, scale, d in cols]) + ' |')
+    limit = (f'at most {st["train_limit"]:,} crops of each of '
+             if st.get('train_limit') else '')
+    return (f'A linear CTC layer on the frozen encoder each run fine-tuned '
+            f'from (pretrained, or scratch\'s random init; columns of '
+            f'{"stacked" if st["pool"] == "concat" else "averaged"} rows), '
+            f'trained for {st["epochs"]} epochs (AdamW {st["lr"]:g}, '
+            f'{st["schedule"]}, batch {st["batch_size"]}) on {limit}the real '
+            f'training crops ({" + ".join(st["train_splits"])}), scored on '
+            f'the same test crops (ignoring case and symbols):\n\n'
+            + '\n'.join(rows))
 
 
 def replace_generated(text: str, sections: Dict[str, str]) -> str:

@@ -35,7 +35,10 @@ command), ``pretrain_curves.png`` and ``finetune_curves.png``; as a
 secondary measure, the masked-patch loss of every pretrained model on
 ``--recon-images`` held-out rendered words under the same random /
 blockwise / span masks, and ``recon_span.png`` (span-masked
-reconstructions by each arm of the lowest seed). A run whose
+reconstructions by each arm of the lowest seed); and a linear CTC probe
+on the frozen encoder each run fine-tuned from (pretrained, or scratch's
+random init), trained on the real training crops and scored on the same
+benchmarks (~1 min per run; ``--no-probe`` skips it). A run whose
 ``summary.json`` exists is not run again, so an interrupted protocol
 resumes where it stopped (with the same options; others are refused).
 
@@ -112,6 +115,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('--recon-images', type=int, default=RECON_IMAGES,
                    help='held-out rendered words of the secondary '
                    'reconstruction measure')
+    p.add_argument('--no-probe', action='store_true',
+                   help='skip the secondary frozen-feature probe measure')
+    p.add_argument('--probe-train-limit', type=int, default=None,
+                   metavar='N', help='probe: at most N crops of each real '
+                   'training split (default: all)')
     p.add_argument('--mms-config', default=PRETRAIN_CONFIG)
     p.add_argument('--mae-config', default=MAE_CONFIG)
     p.add_argument('--finetune-config', default=FINETUNE_CONFIG)
@@ -143,6 +151,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                  'finetune_iters', 'batch_size'):
         if getattr(args, name) < 1:
             p.error(f'--{name.replace("_", "-")} must be >= 1')
+    if args.probe_train_limit is not None and args.probe_train_limit < 1:
+        p.error('--probe-train-limit must be >= 1')
     if args.pretrain_synth < 0:
         p.error('--pretrain-synth must be >= 0')
     if args.docs_only and not args.write_docs:
@@ -210,7 +220,9 @@ def main(argv: Optional[List[str]] = None) -> Optional[dict]:
         results = protocol(args.arms, args.seeds, opts, out,
                            extra_arm_seeds=args.extra_arm_seeds,
                            command=command, jobs=args.jobs,
-                           recon_images=args.recon_images)
+                           recon_images=args.recon_images,
+                           probe=not args.no_probe,
+                           probe_train_limit=args.probe_train_limit)
         print(f'wrote {osp.join(out, "results.json")} '
               f'({results["elapsed_seconds"] / 60:.1f} min wall, '
               f'{results["wall_seconds"] / 60:.1f} min of runs)')
