@@ -244,6 +244,33 @@ class TextViT(BaseModule):
         if self.with_cls_token:
             self.cls_token.requires_grad = False
 
+    def get_layer_depth(self, param_name: str,
+                        prefix: str = '') -> Tuple[int, int]:
+        """Depth of a parameter for layer-wise learning-rate decay, as
+        mmpretrain's ``VisionTransformer.get_layer_depth``.
+
+        Args:
+            param_name: Parameter name, e.g. ``backbone.blocks.3.attn.qkv.
+                weight`` with ``prefix='backbone.'``.
+            prefix: Prefix of this backbone's parameters in ``param_name``.
+
+        Returns:
+            (layer_depth, num_layers + 2): 0 for the embedding
+            (``patch_embed``, ``pos_embed``, ``cls_token``), ``i + 1`` for
+            ``blocks.i``, ``num_layers + 1`` for the final ``norm`` and
+            anything else (a head outside the backbone gets the full rate
+            from a decay of ``rate ** (num_layers + 2 - depth - 1)``).
+        """
+        num_layers = self.num_layers + 2
+        if not param_name.startswith(prefix):
+            return num_layers - 1, num_layers
+        name = param_name[len(prefix):]
+        if name.split('.')[0] in ('patch_embed', 'pos_embed', 'cls_token'):
+            return 0, num_layers
+        if name.startswith('blocks.'):
+            return int(name.split('.')[1]) + 1, num_layers
+        return num_layers - 1, num_layers
+
     def train(self, mode: bool = True) -> 'TextViT':
         """Set train mode, keeping frozen stages in eval (no drop path)."""
         super().train(mode)
