@@ -784,21 +784,14 @@ def probe_backbone(run: dict):
     the fine-tuning config's backbone with the run's pretrained weights
     (``run['backbone']``), or, for scratch, the random init of
     ``torch.manual_seed(run['seed'])``."""
-    import torch
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
-    from mmocr.registry import MODELS
 
-    from ..models.backbones import load_backbone_weights
+    from .mms_vs_mae import build_backbone
     init_default_scope('mmocr')
-    cfg = Config.fromfile(run['config']).model.backbone
-    cfg.pop('init_cfg', None)
-    torch.manual_seed(run['seed'])
-    backbone = MODELS.build(cfg)
-    backbone.init_weights()
-    if run.get('backbone'):
-        load_backbone_weights(backbone, run['backbone'])
-    return backbone.eval()
+    cfg = Config.fromfile(run['config'])
+    cfg.model.backbone.pop('init_cfg', None)
+    return build_backbone(None, cfg, run['seed'], run.get('backbone')).eval()
 
 
 def probe_measures(runs: Sequence[dict], opts: dict,
@@ -835,8 +828,10 @@ def probe_measures(runs: Sequence[dict], opts: dict,
     for name, bench in zip(benchmark_names(opts['benchmarks']),
                            opts['benchmarks']):
         sets[name] = [real_probe_set(bench, True)]
-    args = SimpleNamespace(**{f'probe_{k}' if k != 'batch_size' else
-                              'probe_batch': v for k, v in PROBE.items()})
+    args = SimpleNamespace(
+        probe_epochs=PROBE['epochs'], probe_lr=PROBE['lr'],
+        probe_batch=PROBE['batch_size'], probe_pool=PROBE['pool'],
+        probe_schedule=PROBE['schedule'])
     values = {}
     for r in runs:
         t0 = time.perf_counter()
