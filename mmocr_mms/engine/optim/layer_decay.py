@@ -3,18 +3,21 @@
 Fine-tuning a masked-image-modeling encoder usually scales the learning
 rate of layer ``d`` (0 = patch embedding, ``L + 1`` = the last) by
 ``rate ** (L + 1 - d)`` (MAE, BEiT, MAERec). mmpretrain's
-``LearningRateDecayOptimWrapperConstructor`` does this when the *model*
-has ``get_layer_depth``, which mmpretrain's classifiers have and MMOCR's
-recognizers (``SVTR``, ``EncoderDecoderRecognizer``, ...) do not; this
-constructor takes the depth from ``model.backbone.get_layer_depth``
+``LearningRateDecayOptimWrapperConstructor`` does this only when the
+*model* has ``get_layer_depth``, which mmpretrain's classifiers have and
+MMOCR's recognizers (``SVTR``, ``EncoderDecoderRecognizer``, ...) do not,
+and mmpretrain is an optional dependency here. This constructor builds on
+mmengine's ``DefaultOptimWrapperConstructor`` (so ``custom_keys``,
+``norm_decay_mult``, ``bias_decay_mult``, ... work as everywhere) and then
+scales each parameter's learning rate by the depth that
+``model.backbone.get_layer_depth`` gives it
 (:meth:`TextViT.get_layer_depth <mmocr_mms.models.backbones.TextViT.
-get_layer_depth>`) and gives every parameter outside the backbone (encoder,
-decoder, head) the full rate.
+get_layer_depth>`); parameters outside the backbone (neck, decoder, head)
+keep the full rate.
 """
-from typing import Callable, List, Optional
+from typing import Callable, List
 
-from mmpretrain.engine.optimizers import \
-    LearningRateDecayOptimWrapperConstructor
+from mmengine.optim import DefaultOptimWrapperConstructor
 from torch import nn
 
 from mmocr.registry import OPTIM_WRAPPER_CONSTRUCTORS
@@ -23,12 +26,11 @@ __all__ = ['TextLayerDecayOptimWrapperConstructor']
 
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
-class TextLayerDecayOptimWrapperConstructor(
-        LearningRateDecayOptimWrapperConstructor):
-    """mmpretrain's layer-wise LR decay for models whose ``backbone`` has a
+class TextLayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
+    """Layer-wise LR decay for models whose ``backbone`` has a
     ``get_layer_depth(name, prefix)`` method (a :class:`TextViT`).
 
-    Config (``paramwise_cfg`` as mmpretrain's, e.g. MAE fine-tuning):
+    Config (``layer_decay_rate`` in ``paramwise_cfg``, as mmpretrain's):
 
     .. code-block:: python
 
@@ -40,10 +42,12 @@ class TextLayerDecayOptimWrapperConstructor(
                                custom_keys={'pos_embed': dict(
                                    decay_mult=0.0)}))
 
-    Each parameter group gets ``lr = base_lr * lr_scale`` with ``lr_scale =
-    rate ** (max_depth - depth - 1)``; mmengine's parameter schedulers
-    scale every group's ``lr`` alike, so the ratios hold through warm-up
-    and decay.
+    Every parameter gets its own group (as with mmengine's constructor)
+    whose ``lr`` is what mmengine's rules give it times ``lr_scale = rate
+    ** (max_depth - depth - 1)``; the group also records ``lr_scale``,
+    ``layer_id`` and ``param_name``. mmengine's parameter schedulers scale
+    every group's ``lr`` alike, so the ratios hold through warm-up and
+    decay.
 
     Raises:
         TypeError: the model has no ``backbone`` with ``get_layer_depth``.
@@ -53,12 +57,20 @@ class TextLayerDecayOptimWrapperConstructor(
                    params: List[dict],
                    module: nn.Module,
                    prefix: str = '',
-                   get_layer_depth: Optional[Callable] = None,
                    **kwargs) -> None:
-        if get_layer_depth is None and prefix == '':
-            get_layer_depth = self.backbone_depth(module)
-        super().add_params(params, module, prefix=prefix,
-                           get_layer_depth=get_layer_depth, **kwargs)
+        first = len(params)
+        super().add_params(params, module, prefix=prefix, **kwargs)
+        if prefix:  # children: the top-level call scales every group once
+            return
+        rate = self.paramwise_cfg.get('layer_decay_rate', 1.0)
+        depth = self.backbone_depth(module)
+        names = {id(p): n for n, p in module.named_parameters()}
+        for group in params[first:]:
+            name = names[id(group['params'][0])]
+            layer, max_layer = depth(name)
+            scale = rate**(max_layer - layer - 1)
+            group['lr'] = group.get('lr', self.base_lr) * scale
+            group.update(lr_scale=scale, layer_id=layer, param_name=name)
 
     @staticmethod
     def backbone_depth(model: nn.Module) -> Callable:
