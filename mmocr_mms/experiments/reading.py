@@ -794,9 +794,27 @@ def probe_backbone(run: dict):
     return build_backbone(None, cfg, run['seed'], run.get('backbone')).eval()
 
 
+def _probe_run(run: dict, sets: Dict[str, List[dict]]) -> dict:
+    """The probe of one run (:func:`probe_measures`; a worker's task)."""
+    from types import SimpleNamespace
+
+    from .mms_vs_mae import run_probe
+    t0 = time.perf_counter()
+    args = SimpleNamespace(
+        probe_epochs=PROBE['epochs'], probe_lr=PROBE['lr'],
+        probe_batch=PROBE['batch_size'], probe_pool=PROBE['pool'],
+        probe_schedule=PROBE['schedule'])
+    out = run_probe(args, probe_backbone(run), run['seed'],
+                    osp.join(run['run_dir'], 'probe'), sets=sets)
+    print(f'probe {run["arm"]} seed {run["seed"]}: ' + ', '.join(
+        f'{n} {100 * out[n]:.2f}%' for n in sets if n != 'train')
+        + f' ({time.perf_counter() - t0:.0f} s)', flush=True)
+    return out
+
+
 def probe_measures(runs: Sequence[dict], opts: dict,
                    train_limit: Optional[int] = None,
-                   str_real: Optional[str] = None) -> dict:
+                   str_real: Optional[str] = None, jobs: int = 1) -> dict:
     """Secondary measure of every run's starting encoder (pretrained, or
     scratch's random init): a linear CTC probe (:data:`PROBE`) trained on
     its frozen features of the real training crops (``str_real``'s
@@ -809,6 +827,9 @@ def probe_measures(runs: Sequence[dict], opts: dict,
         train_limit: At most this many crops of each training split (None:
             all).
         str_real: Root of the real splits; default ``MMOCR_MMS_STR_REAL``.
+        jobs: Probes at a time, as the protocol's runs (worker processes
+            with ``cpu_count // jobs`` threads); results do not depend on
+            it.
 
     Returns:
         ``dict(values={"<arm>/seed<S>": {"<bench>": word acc,
@@ -816,9 +837,8 @@ def probe_measures(runs: Sequence[dict], opts: dict,
         "train_acc", ...}}, settings=PROBE + train splits and limit)``.
     """
     import os
-    from types import SimpleNamespace
 
-    from .mms_vs_mae import REAL_TRAIN, real_probe_set, run_probe
+    from .mms_vs_mae import REAL_TRAIN, real_probe_set
     root = str_real or os.environ.get('MMOCR_MMS_STR_REAL')
     if not root or not osp.isdir(root):
         raise FileNotFoundError(f'probe: real training crops not found at '
@@ -828,21 +848,11 @@ def probe_measures(runs: Sequence[dict], opts: dict,
     for name, bench in zip(benchmark_names(opts['benchmarks']),
                            opts['benchmarks']):
         sets[name] = [real_probe_set(bench, True)]
-    args = SimpleNamespace(
-        probe_epochs=PROBE['epochs'], probe_lr=PROBE['lr'],
-        probe_batch=PROBE['batch_size'], probe_pool=PROBE['pool'],
-        probe_schedule=PROBE['schedule'])
-    values = {}
-    for r in runs:
-        t0 = time.perf_counter()
-        values[f'{r["arm"]}/seed{r["seed"]}'] = out = run_probe(
-            args, probe_backbone(r), r['seed'],
-            osp.join(r['run_dir'], 'probe'), sets=sets)
-        print(f'probe {r["arm"]} seed {r["seed"]}: ' + ', '.join(
-            f'{n} {100 * out[n]:.2f}%' for n in sets if n != 'train')
-            + f' ({time.perf_counter() - t0:.0f} s)', flush=True)
-    return dict(values=values, settings=dict(
-        PROBE, train_splits=list(REAL_TRAIN), train_limit=train_limit))
+    outs = _map_jobs(_probe_run, [(r, sets) for r in runs], jobs)
+    return dict(values={f'{r["arm"]}/seed{r["seed"]}': out
+                        for r, out in zip(runs, outs)},
+                settings=dict(PROBE, train_splits=list(REAL_TRAIN),
+                              train_limit=train_limit))
 
 
 def protocol_runs(arms: Sequence[str], seeds: Sequence[int],
@@ -870,6 +880,29 @@ def _limit_threads(threads: int) -> None:
         os.environ[var] = str(threads)
     import torch
     torch.set_num_threads(threads)
+
+
+def _map_jobs(fn, calls: Sequence[tuple], jobs: int) -> list:
+    """``[fn(*c) for c in calls]``, or with ``jobs > 1`` the same in
+    ``jobs`` spawned worker processes with ``cpu_count // jobs`` threads
+    each (:func:`_limit_threads`), results in the order of ``calls``."""
+    import os
+    if jobs == 1:
+        return [fn(*c) for c in calls]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    threads = max(1, (os.cpu_count() or jobs) // jobs)
+    print(f'{len(calls)} tasks, {jobs} at a time with {threads} '
+          f'thread(s) each', flush=True)
+    with ProcessPoolExecutor(
+            max_workers=jobs, mp_context=multiprocessing.get_context('spawn'),
+            initializer=_limit_threads, initargs=(threads, )) as pool:
+        futures = [pool.submit(fn, *c) for c in calls]
+        try:
+            return [f.result() for f in futures]
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
 
 
 def protocol(arms: Sequence[str], seeds: Sequence[int], opts: dict,
@@ -921,25 +954,8 @@ def protocol(arms: Sequence[str], seeds: Sequence[int], opts: dict,
     fresh = [not osp.isfile(run_summary_path(out_dir, arm, seed))
              for arm, seed in todo]
     t0 = time.perf_counter()
-    if jobs == 1:
-        runs = [protocol_run(arm, seed, opts, out_dir) for arm, seed in todo]
-    else:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-        threads = max(1, (os.cpu_count() or jobs) // jobs)
-        print(f'{len(todo)} runs, {jobs} at a time with {threads} '
-              f'thread(s) each', flush=True)
-        with ProcessPoolExecutor(
-                max_workers=jobs,
-                mp_context=multiprocessing.get_context('spawn'),
-                initializer=_limit_threads, initargs=(threads, )) as pool:
-            futures = [pool.submit(protocol_run, arm, seed, opts, out_dir)
-                       for arm, seed in todo]
-            try:
-                runs = [f.result() for f in futures]
-            except BaseException:
-                pool.shutdown(wait=True, cancel_futures=True)
-                raise
+    runs = _map_jobs(protocol_run, [(arm, seed, opts, out_dir)
+                                    for arm, seed in todo], jobs)
     now = datetime.datetime.now(datetime.timezone.utc).strftime(
         '%Y-%m-%d %H:%M UTC')
     results = dict(
@@ -968,7 +984,8 @@ def protocol(arms: Sequence[str], seeds: Sequence[int], opts: dict,
     results['reconstruction'] = reconstruction_measures(
         runs, opts, out_dir, recon_images)
     if probe:
-        results['probe'] = probe_measures(runs, opts, probe_train_limit)
+        results['probe'] = probe_measures(runs, opts, probe_train_limit,
+                                          jobs=jobs)
     results['figures'] = plot_curves(runs, out_dir) + (
         [results['reconstruction']['figure']]
         if results['reconstruction']['figure'] else [])
