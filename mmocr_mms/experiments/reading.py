@@ -37,7 +37,7 @@ __all__ = [
     'protocol_run', 'check_budgets', 'mean_std', 'mcnemar_exact', 'paired',
     'aggregate', 'machine_info', 'git_commit', 'plot_curves',
     'protocol_runs', 'protocol', 'RECON_IMAGES', 'reconstruction_measures',
-    'PROBE', 'probe_backbone', 'probe_measures',
+    'PROBE', 'probe_backbone', 'probe_sets', 'probe_measures',
     'DOC_SECTIONS', 'doc_sections', 'replace_generated', 'write_docs'
 ]
 
@@ -836,6 +836,14 @@ def probe_measures(runs: Sequence[dict], opts: dict,
         "<bench>_ned": 1 - N.E.D., "<bench>_ctc": CTC loss, "<bench>_n",
         "train_acc", ...}}, settings=PROBE + train splits and limit)``.
     """
+    sets = probe_sets(opts, train_limit, str_real)
+    outs = _map_jobs(_probe_run, [(r, sets) for r in runs], jobs)[0]
+    return _probe_results(runs, outs, train_limit)
+
+
+def probe_sets(opts: dict, train_limit: Optional[int] = None,
+               str_real: Optional[str] = None) -> Dict[str, List[dict]]:
+    """The probe's dataset configs (see :func:`probe_measures`)."""
     import os
 
     from .mms_vs_mae import REAL_TRAIN, real_probe_set
@@ -848,7 +856,13 @@ def probe_measures(runs: Sequence[dict], opts: dict,
     for name, bench in zip(benchmark_names(opts['benchmarks']),
                            opts['benchmarks']):
         sets[name] = [real_probe_set(bench, True)]
-    outs = _map_jobs(_probe_run, [(r, sets) for r in runs], jobs)
+    return sets
+
+
+def _probe_results(runs: Sequence[dict], outs: Sequence[dict],
+                   train_limit: Optional[int]) -> dict:
+    """:func:`probe_measures`' return value from the runs' probes."""
+    from .mms_vs_mae import REAL_TRAIN
     return dict(values={f'{r["arm"]}/seed{r["seed"]}': out
                         for r, out in zip(runs, outs)},
                 settings=dict(PROBE, train_splits=list(REAL_TRAIN),
@@ -882,15 +896,22 @@ def _limit_threads(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def _map_jobs(fn, calls: Sequence[tuple], jobs: int) -> list:
-    """``[fn(*c) for c in calls]``, or with ``jobs > 1`` the same in
-    ``jobs`` spawned worker processes with ``cpu_count // jobs`` threads
-    each (:func:`_limit_threads`), results in the order of ``calls``."""
+def _map_jobs(fn, calls: Sequence[tuple], jobs: int, then=None,
+              then_args=None) -> Tuple[list, Optional[list]]:
+    """``[fn(*c) for c in calls]`` and, with ``then``, ``[then(*then_args(r))
+    for each result r]``; with ``jobs > 1`` in ``jobs`` spawned worker
+    processes with ``cpu_count // jobs`` threads each
+    (:func:`_limit_threads`), each follow-up task queued as soon as its
+    result arrives (so it fills a worker that the remaining calls leave
+    idle). Results in the order of ``calls``; the second list is None
+    without ``then``."""
     import os
     if jobs == 1:
-        return [fn(*c) for c in calls]
+        results = [fn(*c) for c in calls]
+        return results, ([then(*then_args(r)) for r in results]
+                         if then else None)
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor, as_completed
     threads = max(1, (os.cpu_count() or jobs) // jobs)
     print(f'{len(calls)} tasks, {jobs} at a time with {threads} '
           f'thread(s) each', flush=True)
@@ -898,8 +919,13 @@ def _map_jobs(fn, calls: Sequence[tuple], jobs: int) -> list:
             max_workers=jobs, mp_context=multiprocessing.get_context('spawn'),
             initializer=_limit_threads, initargs=(threads, )) as pool:
         futures = [pool.submit(fn, *c) for c in calls]
+        follow = {}
         try:
-            return [f.result() for f in futures]
+            for f in as_completed(futures):
+                if then:
+                    follow[f] = pool.submit(then, *then_args(f.result()))
+            return ([f.result() for f in futures],
+                    [follow[f].result() for f in futures] if then else None)
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
@@ -927,14 +953,16 @@ def protocol(arms: Sequence[str], seeds: Sequence[int], opts: dict,
         recon_images: Held-out words of the secondary reconstruction
             measure (:func:`reconstruction_measures`).
         probe: Take the secondary probe measure (:func:`probe_measures`,
-            ~1 min per run on the 2-core CPU; features cached).
+            ~1.5 min per run on one thread; features cached).
         probe_train_limit: Crops of each real training split for the
             probe (None: all).
 
     Returns:
         The results (as written to ``results.json``); ``wall_seconds`` is
         the sum of the runs' times, ``elapsed_seconds`` the wall time of
-        this call (resumed runs cost nothing). When every run was done
+        this call, secondary measures included (resumed runs cost
+        nothing; each run's probe is queued as soon as the run ends, so
+        it fills a slot the last runs leave idle). When every run was done
         before, the command, commit, date, machine, jobs and elapsed time
         of the existing ``results.json`` (same options) are kept and this
         call is recorded as ``updated``.
@@ -954,8 +982,12 @@ def protocol(arms: Sequence[str], seeds: Sequence[int], opts: dict,
     fresh = [not osp.isfile(run_summary_path(out_dir, arm, seed))
              for arm, seed in todo]
     t0 = time.perf_counter()
-    runs = _map_jobs(protocol_run, [(arm, seed, opts, out_dir)
-                                    for arm, seed in todo], jobs)
+    # each run's probe is queued as soon as the run ends
+    sets = probe_sets(opts, probe_train_limit) if probe else None
+    runs, probes = _map_jobs(
+        protocol_run, [(arm, seed, opts, out_dir) for arm, seed in todo],
+        jobs, then=_probe_run if probe else None,
+        then_args=lambda run: (run, sets))
     now = datetime.datetime.now(datetime.timezone.utc).strftime(
         '%Y-%m-%d %H:%M UTC')
     results = dict(
@@ -964,7 +996,6 @@ def protocol(arms: Sequence[str], seeds: Sequence[int], opts: dict,
         machine=machine_info(), opts=opts, benchmarks=names, jobs=jobs,
         budget=check_budgets(runs),
         wall_seconds=sum(r['seconds']['total'] for r in runs),
-        elapsed_seconds=time.perf_counter() - t0,
         arms=aggregate(runs, names),
         paired={f'{a}-{b}': paired(runs, a, b, names) for a, b in PAIRS
                 if a in arms and b in arms},
@@ -984,11 +1015,12 @@ def protocol(arms: Sequence[str], seeds: Sequence[int], opts: dict,
     results['reconstruction'] = reconstruction_measures(
         runs, opts, out_dir, recon_images)
     if probe:
-        results['probe'] = probe_measures(runs, opts, probe_train_limit,
-                                          jobs=jobs)
+        results['probe'] = _probe_results(runs, probes, probe_train_limit)
     results['figures'] = plot_curves(runs, out_dir) + (
         [results['reconstruction']['figure']]
         if results['reconstruction']['figure'] else [])
+    # the whole call, secondary measures included (unless kept above)
+    results.setdefault('elapsed_seconds', time.perf_counter() - t0)
     _write_json(results, osp.join(out_dir, 'results.json'))
     if not results['budget']['equal']:
         raise SystemExit('unequal budgets: '

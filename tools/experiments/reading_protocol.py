@@ -86,6 +86,12 @@ from mmocr_mms.experiments.reading import (FINETUNE_CONFIG, MAE_CONFIG,
 SECONDS_PER_ITER = {1: dict(pretrain=0.6, finetune=0.38),
                     2: dict(pretrain=1.02, finetune=0.55)}
 SECONDS_PER_RUN = 90
+#: The secondary measures: one probe (feature extraction + training; the
+#: 11 probes of the default protocol re-taken on 2026-11-30: 52-63 s each
+#: one at a time with two threads, 78-90 s each two at a time with one
+#: thread), and the reconstruction measure with figures (~25 s).
+SECONDS_PER_PROBE = {1: 60, 2: 90}
+SECONDS_AFTER_RUNS = 30
 #: Real training crops in the pretraining corpus (iiit5k_train 2000 +
 #: svt_train 257 + ic15_train 4468).
 REAL_TRAIN_CROPS = 6725
@@ -169,14 +175,22 @@ def plan(args) -> dict:
     pre_iters = args.pretrain_epochs * -(-corpus // PRETRAIN_BATCH)
     rate = SECONDS_PER_ITER[min(args.jobs, 2)]
     slots = [0.0] * args.jobs
+    ends = []
     for arm, _ in runs:
         seconds = (SECONDS_PER_RUN + args.finetune_iters * rate['finetune']
                    * args.batch_size / 64)
         if arm != 'scratch':
             seconds += pre_iters * rate['pretrain']
-        slots[slots.index(min(slots))] += seconds
+        i = slots.index(min(slots))
+        slots[i] += seconds
+        ends.append(slots[i])
+    if not args.no_probe:  # each run's probe, queued when the run ends
+        for end in sorted(ends):
+            i = slots.index(min(slots))
+            slots[i] = max(slots[i], end) + SECONDS_PER_PROBE[
+                min(args.jobs, 2)]
     return dict(runs=runs, pretrain_iters=pre_iters, corpus=corpus,
-                minutes=max(slots) / 60)
+                minutes=(max(slots) + SECONDS_AFTER_RUNS) / 60)
 
 
 def main(argv: Optional[List[str]] = None) -> Optional[dict]:
