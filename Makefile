@@ -6,13 +6,14 @@ PYTEST_ARGS ?=
 DEMO_DIR ?= work_dirs/demo
 export OMP_NUM_THREADS ?= 2
 
-.PHONY: help install force-install demo test benchmark reading-cpu peer-deps mmcv-full gpu-wheels clean
+.PHONY: help install force-install demo test benchmark reading-cpu reading-cpu-mms peer-deps mmcv-full gpu-wheels clean
 
 help:
 	@echo "make demo       - install on first use, run the demo (see README)"
 	@echo "make test       - install on first use, run the test suite"
 	@echo "make benchmark  - mask transform speed vs mmpretrain BEiTMaskGenerator"
-	@echo "make reading-cpu - CPU recipe: CTC fine-tuning + IIIT5K/SVT (~1 h, 2 cores; --init mms: MMS pretraining first)"
+	@echo "make reading-cpu - CPU recipe: CTC fine-tuning + IIIT5K/SVT (~1 h, 2 cores)"
+	@echo "make reading-cpu-mms - the same with MMS pretraining first (~1 h in all, 2 cores)"
 	@echo "make peer-deps  - optional: rapidocr (PP-OCR peer of tools/benchmark_infer.py)"
 	@echo "make mmcv-full  - optional: build compiled mmcv 2.0.1 (~45 min, not in CI)"
 
@@ -39,6 +40,10 @@ demo: install
 READING_DIR ?= work_dirs/reading_cpu
 reading-cpu: install
 	$(PYTHON) tools/experiments/reading_recipe.py --work-dir $(READING_DIR)
+
+READING_MMS_DIR ?= work_dirs/reading_cpu_mms
+reading-cpu-mms: install
+	$(PYTHON) tools/experiments/reading_recipe.py --init mms --work-dir $(READING_MMS_DIR)
 
 # pytest exit code 5 means "no tests collected": report it as a failure.
 test: install

@@ -214,6 +214,15 @@ def test_recipe_runs_the_same_commands(tmp_path, monkeypatch):
                                     'tools/eval_benchmarks.py']
     assert 'model.backbone.init_cfg=None' in cmds[0]
     assert 'train_cfg.max_iters=8500' in cmds[0]
+    # --init mms alone: 7,200 updates, so pretraining + fine-tuning fit 1 h
+    cmds.clear()
+    recipe.main(['--work-dir', str(tmp_path / 'wd4'), '--init', 'mms'])
+    assert [c[0] for c in cmds] == [
+        'tools/train.py', 'tools/model_converters/mms_to_backbone.py',
+        'tools/train.py', 'tools/eval_benchmarks.py']
+    assert 'train_cfg.max_iters=7200' in cmds[2]
+    summary = json.loads((tmp_path / 'wd4' / 'summary.json').read_text())
+    assert summary['args']['finetune_iters'] == 7200
 
 
 # --------------------------------------------------------------------------
