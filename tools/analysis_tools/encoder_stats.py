@@ -91,7 +91,7 @@ def plot(stats: dict, path: str) -> None:
     keys = [('token_cos', 'cosine of two tokens of one image'),
             ('within_share', 'within-image share of variance'),
             ('attn_entropy', 'attention entropy / log(S)')]
-    fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.4))
+    fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.9))
     for ax, (key, title) in zip(axes, keys):
         for name, rows in stats.items():
             pts = [(i, r[key]) for i, r in enumerate(rows)
@@ -102,8 +102,12 @@ def plot(stats: dict, path: str) -> None:
         ax.set_xticklabels([r['layer'].replace('block', 'b') for r in rows])
         ax.set_title(title, fontsize=10)
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
-    fig.tight_layout()
+    handles, names = axes[0].get_legend_handles_labels()
+    ncol = min(3, len(names))
+    nrow = -(-len(names) // ncol)
+    fig.legend(handles, names, loc='lower center', ncol=ncol, fontsize=8,
+               frameon=False)
+    fig.tight_layout(rect=(0, 0.07 * nrow, 1, 1))
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
