@@ -15,7 +15,8 @@ resized to the encoder's input size), else rendered words.
 
 Prints, per encoder and layer: mean token norm, mean cosine between two
 tokens of one image (``token_cos``; 1 = every position carries the same
-direction), the within-image share of the token variance (``within``), the
+direction), the same after subtracting the mean token of all images
+(``c.cos``), the within-image share of the token variance (``within``), the
 effective rank of the position-specific part (``w.rank``) and the attention
 entropy over log(S) (``attn_H``; 1 = uniform averaging); see
 :mod:`mmocr_mms.evaluation.encoder_stats`. ``--out`` draws them against
@@ -63,11 +64,20 @@ def build_encoder(cfg, checkpoint: str, seed: int) -> torch.nn.Module:
     bcfg.pop('init_cfg', None)
     torch.manual_seed(seed)
     backbone = MODELS.build(bcfg)
+    if not all(hasattr(backbone, k) for k in ('blocks', 'img_size',
+                                              'patchify_embed')):
+        raise SystemExit(f'the config\'s backbone is a '
+                         f'{type(backbone).__name__}; this tool needs a '
+                         'TextViT')
     backbone.init_weights()
     if checkpoint != 'init':
         if not osp.isfile(checkpoint):
             raise SystemExit(f'checkpoint not found: {checkpoint}')
-        load_backbone_weights(backbone, checkpoint, strict=True)
+        try:
+            load_backbone_weights(backbone, checkpoint, strict=True)
+        except (RuntimeError, ValueError) as e:
+            raise SystemExit(f'{checkpoint} does not fit the config\'s '
+                             f'encoder: {e}') from None
     return backbone
 
 
@@ -89,9 +99,10 @@ def plot(stats: dict, path: str) -> None:
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     keys = [('token_cos', 'cosine of two tokens of one image'),
+            ('centered_cos', 'the same, all-image mean token removed'),
             ('within_share', 'within-image share of variance'),
             ('attn_entropy', 'attention entropy / log(S)')]
-    fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.9))
+    fig, axes = plt.subplots(1, len(keys), figsize=(3.9 * len(keys), 3.9))
     for ax, (key, title) in zip(axes, keys):
         for name, rows in stats.items():
             pts = [(i, r[key]) for i, r in enumerate(rows)
@@ -119,6 +130,9 @@ def main(argv=None):
     if len(labels) != len(args.checkpoints):
         raise SystemExit(f'{len(labels)} labels for '
                          f'{len(args.checkpoints)} checkpoints')
+    if len(set(labels)) != len(labels):
+        raise SystemExit('labels must differ (pass --labels when a '
+                         'checkpoint is given twice)')
     if args.num < 2:
         raise SystemExit('--num must be at least 2')
     import logging
@@ -135,6 +149,8 @@ def main(argv=None):
     # mmengine logs every tensor of an init_weights() call at INFO
     MMLogger.get_current_instance().setLevel(logging.WARNING)
     cfg = Config.fromfile(args.config)
+    if 'backbone' not in cfg.get('model', {}):
+        raise SystemExit(f'{args.config} has no model.backbone')
     stats = {}
     inputs = None
     for label, ckpt in zip(labels, args.checkpoints):
@@ -142,6 +158,9 @@ def main(argv=None):
         if inputs is None:
             h, w = backbone.img_size
             imgs = word_images(args.num, (h, w), args.images, args.seed)
+            if len(imgs) < 2:
+                raise SystemExit(f'{args.images} holds {len(imgs)} image; '
+                                 'the statistics need at least 2')
             inputs = normalised_inputs(cfg, imgs)
         stats[label] = encoder_token_stats(backbone, inputs)
     print(f'{inputs.shape[0]} images '
