@@ -35,8 +35,8 @@ from mmocr_mms.experiments.reading import (FINETUNE_CONFIG, PRETRAIN_CONFIG,
 
 
 # Fine-tuning iterations per --init: the measured 8,500 (54 min) from
-# scratch; after the ~8-minute pretraining, 7,200 keep the whole run under
-# the hour (7,700 took 60.0 min).
+# scratch; after the 8-9-minute pretraining, 7,200 keep the whole run under
+# the hour (measured: 56.8 min; 7,700 took 60.0 min).
 FINETUNE_ITERS = dict(scratch=8500, mms=7200)
 
 
