@@ -54,22 +54,16 @@ def build_encoder(cfg, checkpoint: str, seed: int) -> torch.nn.Module:
     """The config's backbone with the random init (``'init'``) or the
     encoder weights of ``checkpoint`` (strict: a missing or unexpected
     encoder tensor is an error)."""
-    import copy
-
-    from mmocr.registry import MODELS
-
+    from mmocr_mms.experiments.mms_vs_mae import build_backbone
     from mmocr_mms.models.backbones.checkpoint_convert import \
         load_backbone_weights
-    bcfg = copy.deepcopy(cfg.model.backbone)
-    bcfg.pop('init_cfg', None)
-    torch.manual_seed(seed)
-    backbone = MODELS.build(bcfg)
+    cfg.model.backbone.pop('init_cfg', None)
+    backbone = build_backbone(None, cfg, seed, None)
     if not all(hasattr(backbone, k) for k in ('blocks', 'img_size',
                                               'patchify_embed')):
         raise SystemExit(f'the config\'s backbone is a '
                          f'{type(backbone).__name__}; this tool needs a '
                          'TextViT')
-    backbone.init_weights()
     if checkpoint != 'init':
         if not osp.isfile(checkpoint):
             raise SystemExit(f'checkpoint not found: {checkpoint}')
