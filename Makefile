@@ -6,7 +6,7 @@ PYTEST_ARGS ?=
 DEMO_DIR ?= work_dirs/demo
 export OMP_NUM_THREADS ?= 2
 
-.PHONY: help install force-install demo test benchmark reading-cpu reading-cpu-mms peer-deps mmcv-full gpu-wheels clean
+.PHONY: help install force-install demo test benchmark reading-cpu reading-cpu-mms reading-protocol reading-protocol-recipe peer-deps mmcv-full gpu-wheels clean
 
 help:
 	@echo "make demo       - install on first use, run the demo (see README)"
@@ -14,6 +14,8 @@ help:
 	@echo "make benchmark  - mask transform speed vs mmpretrain BEiTMaskGenerator"
 	@echo "make reading-cpu - CPU recipe: CTC fine-tuning + IIIT5K/SVT (~1 h, 2 cores)"
 	@echo "make reading-cpu-mms - the same with MMS pretraining first (~1 h in all, 2 cores)"
+	@echo "make reading-protocol - MMS vs MAE vs scratch x 3 seeds, word accuracy (~2 h, 2 cores)"
+	@echo "make reading-protocol-recipe - MMS vs MAE x 2 seeds at the recipe's scale (~1 h 40, 2 cores)"
 	@echo "make peer-deps  - optional: rapidocr (PP-OCR peer of tools/benchmark_infer.py)"
 	@echo "make mmcv-full  - optional: build compiled mmcv 2.0.1 (~45 min, not in CI)"
 
@@ -44,6 +46,14 @@ reading-cpu: install
 READING_MMS_DIR ?= work_dirs/reading_cpu_mms
 reading-cpu-mms: install
 	$(PYTHON) tools/experiments/reading_recipe.py --init mms --work-dir $(READING_MMS_DIR)
+
+# MMS vs MAE (vs scratch) by word accuracy at equal budgets (docs/results.md):
+# the 11-run protocol v2, and mms / mae at the reading recipe's scale.
+reading-protocol: install
+	$(PYTHON) tools/experiments/reading_protocol.py --scale v2
+
+reading-protocol-recipe: install
+	$(PYTHON) tools/experiments/reading_protocol.py --scale recipe
 
 # pytest exit code 5 means "no tests collected": report it as a failure.
 test: install

@@ -415,10 +415,58 @@ def test_write_docs_replaces_only_marked_regions(tmp_path):
         reading.replace_generated('no markers', {'reading-v2-table': 'x'})
 
 
+def test_doc_sections_of_another_scale(tmp_path):
+    """The recipe-scale run writes its own regions and figures; the
+    default protocol's regions stay as they are."""
+    res = _results(tmp_path)
+    names = reading.doc_section_names(reading.RECIPE_DOC_PREFIX)
+    assert names == tuple(f'reading-recipe-{p}' for p in reading.DOC_PARTS)
+    sec = reading.doc_sections(res, prefix='reading-recipe')
+    assert set(sec) == set(names)
+    v2 = reading.doc_sections(res)
+    for part in reading.DOC_PARTS:  # same text, other figure names
+        assert sec[f'reading-recipe-{part}'] == v2[f'reading-v2-{part}'] \
+            .replace('reading_v2_', 'reading_recipe_')
+    assert '(figures/reading_recipe_pretrain_curves.png)' in \
+        sec['reading-recipe-curves']
+    for fig in ('pretrain_curves.png', 'recon_span.png'):
+        (tmp_path / fig).write_bytes(b'png')
+    (tmp_path / 'docs' / 'figures').mkdir(parents=True)
+    page = tmp_path / 'docs' / 'results.md'
+    body = []
+    for name in reading.DOC_SECTIONS + names:
+        body += [f'<!-- BEGIN generated:{name} -->', 'old',
+                 f'<!-- END generated:{name} -->']
+    page.write_text('\n'.join(body) + '\n')
+    written = reading.write_docs(res, str(page), prefix='reading-recipe')
+    figs = tmp_path / 'docs' / 'figures'
+    assert written[1:] == [str(figs / 'reading_recipe_pretrain_curves.png'),
+                           str(figs / 'reading_recipe_recon_span.png')]
+    text = page.read_text()
+    assert text.count('old') == len(reading.DOC_SECTIONS)
+    for name in reading.DOC_SECTIONS:
+        assert (f'<!-- BEGIN generated:{name} -->\nold\n'
+                f'<!-- END generated:{name} -->') in text
+    assert not (figs / 'reading_v2_recon_span.png').exists()
+    # a page without the prefix's regions is refused before any figure
+    # is copied
+    page.write_text('nothing here\n')
+    for f in figs.iterdir():
+        f.unlink()
+    with pytest.raises(ValueError, match='reading-other-answer'):
+        reading.write_docs(res, str(page), prefix='reading-other')
+    assert list(figs.iterdir()) == []
+    for bad in ('', 'Reading', 'reading_v2', 'a--b', '-a', 'a b'):
+        with pytest.raises(ValueError, match='docs prefix'):
+            reading.doc_section_names(bad)
+
+
 def test_results_page_has_every_generated_region():
     with open(osp.join(ROOT, 'docs', 'results.md')) as f:
         text = f.read()
-    reading.replace_generated(text, {n: '' for n in reading.DOC_SECTIONS})
+    for prefix in (reading.DOC_PREFIX, reading.RECIPE_DOC_PREFIX):
+        reading.replace_generated(
+            text, {n: '' for n in reading.doc_section_names(prefix)})
 
 
 # --------------------------------------------------------------------------
@@ -588,6 +636,37 @@ def test_plan_of_the_default_protocol():
     one = tool.main(['--plan', '--jobs', '1'])
     assert one['minutes'] == pytest.approx(
         (8 * 131 * 0.6 + 11 * (1700 * 0.38 + 90) + 11 * 60 + 30) / 60)
-    for bad in (['--finetune-iters', '0'], ['--jobs', '0']):
+    for bad in (['--finetune-iters', '0'], ['--jobs', '0'],
+                ['--scale', 'huge'], ['--docs-prefix', 'Bad_Prefix']):
         with pytest.raises(SystemExit):
             tool.parse_args(bad)
+
+
+def test_scales_preset_options_that_the_command_line_overrides():
+    tool = _load_tool('reading_protocol')
+    v2 = tool.parse_args([])
+    assert (v2.scale, v2.arms, v2.seeds, v2.extra_arm_seeds,
+            v2.pretrain_epochs, v2.pretrain_synth, v2.finetune_iters,
+            v2.probe, v2.out, v2.docs_prefix) == (
+        'v2', ['mms', 'mae', 'scratch', 'blockwise', 'span'], [0, 1, 2],
+        [0], 1, 10000, 1700, True, 'work_dirs/reading_protocol',
+        'reading-v2')
+    rec = tool.parse_args(['--scale', 'recipe'])
+    assert (rec.arms, rec.seeds, rec.extra_arm_seeds, rec.pretrain_epochs,
+            rec.pretrain_synth, rec.finetune_iters, rec.probe, rec.out,
+            rec.docs_prefix) == (
+        ['mms', 'mae'], [0, 1], [], 3, 20000, 4000, False,
+        'work_dirs/reading_protocol_recipe', 'reading-recipe')
+    # given options win, wherever --scale stands
+    mixed = tool.parse_args(['--finetune-iters', '50', '--scale', 'recipe',
+                             '--probe', '--seeds', '3'])
+    assert (mixed.finetune_iters, mixed.probe, mixed.seeds,
+            mixed.pretrain_epochs) == (50, True, [3], 3)
+    assert tool.parse_args(['--no-probe']).probe is False
+    # the recipe scale: 4 runs, two at a time, ~100 min
+    p = tool.main(['--plan', '--scale', 'recipe'])
+    assert p['runs'] == [('mms', 0), ('mae', 0), ('mms', 1), ('mae', 1)]
+    assert p['corpus'] == 6725 + 20000
+    assert p['pretrain_iters'] == 3 * -(-(6725 + 20000) // 128) == 627
+    per_run = 627 * 1.02 + 4000 * 0.55 + 90
+    assert p['minutes'] == pytest.approx((2 * per_run + 30) / 60)

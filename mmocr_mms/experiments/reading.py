@@ -38,7 +38,9 @@ __all__ = [
     'aggregate', 'machine_info', 'git_commit', 'plot_curves',
     'protocol_runs', 'protocol', 'RECON_IMAGES', 'reconstruction_measures',
     'PROBE', 'probe_backbone', 'probe_sets', 'probe_measures',
-    'DOC_SECTIONS', 'doc_sections', 'replace_generated', 'write_docs'
+    'DOC_PARTS', 'DOC_PREFIX', 'RECIPE_DOC_PREFIX', 'DOC_SECTIONS',
+    'doc_section_names', 'doc_figure_name', 'doc_sections',
+    'replace_generated', 'write_docs'
 ]
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -1031,11 +1033,39 @@ def protocol(arms: Sequence[str], seeds: Sequence[int], opts: dict,
 # --------------------------------------------------------------------------
 # docs/results.md sections generated from results.json
 # --------------------------------------------------------------------------
-#: Generated regions of the results page: ``<!-- BEGIN generated:NAME -->``
-#: ... ``<!-- END generated:NAME -->``.
-DOC_SECTIONS = ('reading-v2-answer', 'reading-v2-setup', 'reading-v2-table',
-                'reading-v2-paired', 'reading-v2-curves', 'reading-v2-recon',
-                'reading-v2-probe')
+#: Parts of a protocol's generated regions on the results page: each is
+#: ``<!-- BEGIN generated:PREFIX-PART -->`` ... ``<!-- END
+#: generated:PREFIX-PART -->``, one set per protocol scale (``PREFIX``).
+DOC_PARTS = ('answer', 'setup', 'table', 'paired', 'curves', 'recon', 'probe')
+#: The default protocol's prefix (its regions: :data:`DOC_SECTIONS`).
+DOC_PREFIX = 'reading-v2'
+#: The recipe-scale run's prefix (`make reading-cpu-arms`: mms and mae at
+#: the recipe's pretraining and a longer fine-tuning, where arms read).
+RECIPE_DOC_PREFIX = 'reading-recipe'
+
+
+def doc_section_names(prefix: str = DOC_PREFIX) -> Tuple[str, ...]:
+    """Names of the generated regions of one protocol scale
+    (``PREFIX-answer``, ``PREFIX-setup``, ...).
+
+    Raises:
+        ValueError: ``prefix`` is not lower-case letters, digits and
+            single dashes (it also names the figures).
+    """
+    if not re.fullmatch(r'[a-z0-9]+(-[a-z0-9]+)*', prefix or ''):
+        raise ValueError(f'docs prefix must be lower-case words joined by '
+                         f'dashes (e.g. {DOC_PREFIX}), got {prefix!r}')
+    return tuple(f'{prefix}-{part}' for part in DOC_PARTS)
+
+
+def doc_figure_name(prefix: str, figure: str) -> str:
+    """File name of a protocol figure (``pretrain_curves.png``, ...) in
+    the results page's figure folder: ``reading_v2_pretrain_curves.png``
+    for the default prefix."""
+    return f'{prefix.replace("-", "_")}_{osp.basename(figure)}'
+
+
+DOC_SECTIONS = doc_section_names(DOC_PREFIX)
 #: Mask types of the secondary reconstruction columns.
 RECON_MASKS = ('random', 'blockwise', 'span')
 
@@ -1069,13 +1099,16 @@ def _budget_text(results: dict) -> str:
     return '; '.join(parts)
 
 
-def doc_sections(results: dict, figure_dir: str = 'figures') -> Dict[str,
-                                                                     str]:
-    """The markdown of every generated region (:data:`DOC_SECTIONS`) from
-    a protocol's results; figures are linked as
-    ``<figure_dir>/reading_v2_<stage>_curves.png`` and
-    ``<figure_dir>/reading_v2_recon_span.png``."""
+def doc_sections(results: dict, figure_dir: str = 'figures',
+                 prefix: str = DOC_PREFIX) -> Dict[str, str]:
+    """The markdown of every generated region of one protocol scale
+    (:func:`doc_section_names`; :data:`DOC_SECTIONS` for the default
+    prefix) from a protocol's results; figures are linked as
+    ``<figure_dir>/<prefix>_<stage>_curves.png`` and
+    ``<figure_dir>/<prefix>_recon_span.png`` (dashes of the prefix as
+    underscores: :func:`doc_figure_name`)."""
     names = results['benchmarks']
+    keys = dict(zip(DOC_PARTS, doc_section_names(prefix)))
     arms = results['arms']
     out = {}
 
@@ -1127,7 +1160,7 @@ def doc_sections(results: dict, figure_dir: str = 'figures') -> Dict[str,
         means.append(f'{arm} {per} ({k} seed{"s" if k > 1 else ""})')
     lines.append('Mean over seeds, word accuracy (%) / 1 - N.E.D.: '
                  + '; '.join(means) + '.')
-    out['reading-v2-answer'] = '\n\n'.join(lines)
+    out[keys['answer']] = '\n\n'.join(lines)
 
     # setup
     o = results['opts']
@@ -1139,7 +1172,7 @@ def doc_sections(results: dict, figure_dir: str = 'figures') -> Dict[str,
                  f'time; the runs themselves took {wall / 60:.1f} min '
                  'in all).' if elapsed is not None and jobs > 1 else
                  f'**Wall time of all runs: {wall / 60:.1f} min.**')
-    out['reading-v2-setup'] = '\n'.join([
+    out[keys['setup']] = '\n'.join([
         '```bash', results['command'], '```', '',
         f'- **Code**: commit `{results["commit"]}`; {results["date"]}.'
         + (f' Aggregated again (secondary measures, this page) at commit '
@@ -1190,7 +1223,7 @@ def doc_sections(results: dict, figure_dir: str = 'figures') -> Dict[str,
                 + [_pm(a[n]['word_acc']) for n in names]
                 + [_pm(a[n]['one_minus_ned'], 1, 3) for n in names]
                 + recon_cells(arm, a['seeds'])) + ' |')
-    out['reading-v2-table'] = '\n'.join(rows)
+    out[keys['table']] = '\n'.join(rows)
 
     # paired
     rows = []
@@ -1204,7 +1237,7 @@ def doc_sections(results: dict, figure_dir: str = 'figures') -> Dict[str,
                 rows.append(f'| {first} - {second} | {n} | {s} | '
                             f'{_pct(d, True)} | {e:+.3f} | {b} / {c} | '
                             f'{pv:.3g} |')
-    out['reading-v2-paired'] = '\n'.join(
+    out[keys['paired']] = '\n'.join(
         ['| pair | benchmark | seed | word acc diff (points) | 1-N.E.D. '
          'diff | crops only first / only second right | McNemar p |',
          '|---|---|---|---:|---:|---:|---:|'] + rows) if rows else \
@@ -1220,13 +1253,13 @@ def doc_sections(results: dict, figure_dir: str = 'figures') -> Dict[str,
                for f in results.get('figures', [])):
             figs.append(f'{what}, mean over seeds, band = min..max:\n\n'
                         f'![{stage} loss curves]({figure_dir}/'
-                        f'reading_v2_{stage}_curves.png)')
-    out['reading-v2-curves'] = '\n\n'.join(figs) or 'No curves logged.'
+                        f'{doc_figure_name(prefix, stage + "_curves.png")})')
+    out[keys['curves']] = '\n\n'.join(figs) or 'No curves logged.'
 
     # span reconstructions
     rec = results.get('reconstruction') or {}
     if rec.get('figure'):
-        out['reading-v2-recon'] = (
+        out[keys['recon']] = (
             f'Span masks (whole patch columns, so characters vanish) on '
             f'held-out rendered words; per arm of seed '
             f'{rec.get("figure_seed", 0)}: original | masked | '
@@ -1235,12 +1268,12 @@ def doc_sections(results: dict, figure_dir: str = 'figures') -> Dict[str,
             f'with the same random / blockwise / span masks for every arm '
             f'(lower is better; scratch has no decoder).\n\n'
             f'![span reconstructions per arm]({figure_dir}/'
-            f'reading_v2_recon_span.png)')
+            f'{doc_figure_name(prefix, "recon_span.png")})')
     else:
-        out['reading-v2-recon'] = 'No pretrained arm ran.'
+        out[keys['recon']] = 'No pretrained arm ran.'
 
     # frozen-feature probe
-    out['reading-v2-probe'] = _probe_section(results)
+    out[keys['probe']] = _probe_section(results)
     return out
 
 
@@ -1301,23 +1334,24 @@ def replace_generated(text: str, sections: Dict[str, str]) -> str:
     return text
 
 
-def write_docs(results: dict, doc_path: str) -> List[str]:
-    """Regenerate the marked regions of ``doc_path`` (docs/results.md)
-    from ``results`` and copy the curve figures next to it
-    (``figures/reading_v2_<name>.png``: the stages' curves and the span
-    reconstructions); the files written."""
+def write_docs(results: dict, doc_path: str,
+               prefix: str = DOC_PREFIX) -> List[str]:
+    """Regenerate the marked regions of one protocol scale (``prefix``,
+    :func:`doc_section_names`) in ``doc_path`` (docs/results.md) from
+    ``results`` and copy the figures next to it (``figures/<prefix>_<name>
+    .png``: the stages' curves and the span reconstructions); the files
+    written. Regions of other prefixes are left as they are."""
     import shutil
     doc_dir = osp.dirname(osp.abspath(doc_path))
+    with open(doc_path, encoding='utf-8') as f:
+        text = f.read()
+    text = replace_generated(text, doc_sections(results, prefix=prefix))
     written = []
     for fig in results.get('figures', []):
-        dst = osp.join(doc_dir, 'figures',
-                       f'reading_v2_{osp.basename(fig)}')
+        dst = osp.join(doc_dir, 'figures', doc_figure_name(prefix, fig))
         if osp.abspath(fig) != dst:
             shutil.copyfile(fig, dst)
         written.append(dst)
-    with open(doc_path, encoding='utf-8') as f:
-        text = f.read()
-    text = replace_generated(text, doc_sections(results))
     with open(doc_path, 'w', encoding='utf-8') as f:
         f.write(text)
     return [doc_path] + written

@@ -1,11 +1,19 @@
 """Protocol v2: MMS vs MAE vs scratch by word accuracy after fine-tuning,
 at equal budgets, with seeds (issue 14).
 
-    python tools/experiments/reading_protocol.py \
+    python tools/experiments/reading_protocol.py [--scale v2|recipe] \
         [--arms mms mae scratch blockwise span] [--seeds 0 1 2] \
         [--extra-arm-seeds 0] [--jobs 2] [--pretrain-epochs 1] \
         [--pretrain-synth 10000] [--finetune-iters 1700] [--batch-size 64] \
-        [--out work_dirs/reading_protocol] [--write-docs [docs/results.md]]
+        [--out work_dirs/reading_protocol] [--write-docs [docs/results.md]] \
+        [--docs-prefix reading-v2]
+
+``--scale`` picks a preset of the arms, seeds, budgets, output folder and
+docs regions (:data:`SCALES`; the defaults shown above are ``v2``'s);
+options given on the command line override it. ``--scale recipe``
+(`make reading-protocol-recipe`) compares mms and mae with 2 seeds at the
+reading recipe's pretraining (3 epochs) and 4,000 fine-tuning iterations,
+where the recognizers read (~100 min on the 2-core CPU).
 
 Per arm and seed, the stages of the reading recipe
 (``tools/experiments/reading_recipe.py``; stages in
@@ -70,7 +78,9 @@ from typing import List, Optional
 import mmocr_mms  # noqa: F401  (compat layer + registration, before mmocr)
 from mmocr_mms.experiments.reading import (FINETUNE_CONFIG, MAE_CONFIG,
                                            PRETRAIN_CONFIG, PROTOCOL_ARMS,
-                                           RECON_IMAGES, REPO, protocol,
+                                           DOC_PREFIX, RECIPE_DOC_PREFIX,
+                                           RECON_IMAGES, REPO,
+                                           doc_section_names, protocol,
                                            protocol_runs, write_docs)
 
 #: Seconds per pretraining iteration (batch 128) and per fine-tuning
@@ -98,31 +108,57 @@ REAL_TRAIN_CROPS = 6725
 PRETRAIN_BATCH = 128
 
 
+#: Protocol scales (``--scale``): the defaults of every option below that
+#: a scale sets; options given on the command line override them.
+#: ``v2``: the 11-run protocol sized for 120 min (nothing reads at its
+#: 1,700 fine-tuning iterations). ``recipe``: mms and mae, 2 seeds, at the
+#: reading recipe's pretraining (3 epochs over the real crops + 20,000
+#: rendered words) and 4,000 fine-tuning iterations, where the recognizers
+#: read (~100 min, 2 runs at a time); its docs regions are
+#: ``reading-recipe-*``.
+SCALES = {
+    'v2': dict(arms=['mms', 'mae', 'scratch', 'blockwise', 'span'],
+               seeds=[0, 1, 2], extra_arm_seeds=[0], pretrain_epochs=1,
+               pretrain_synth=10000, finetune_iters=1700, probe=True,
+               out='work_dirs/reading_protocol', docs_prefix=DOC_PREFIX),
+    'recipe': dict(arms=['mms', 'mae'], seeds=[0, 1], extra_arm_seeds=[],
+                   pretrain_epochs=3, pretrain_synth=20000,
+                   finetune_iters=4000, probe=False,
+                   out='work_dirs/reading_protocol_recipe',
+                   docs_prefix=RECIPE_DOC_PREFIX),
+}
+
+
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument('--scale', choices=tuple(SCALES), default='v2')
+    scale = pre.parse_known_args(argv)[0].scale
     p = argparse.ArgumentParser(
         description=__doc__.split('\n')[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument('--arms', nargs='+',
-                   default=['mms', 'mae', 'scratch', 'blockwise', 'span'],
-                   choices=PROTOCOL_ARMS)
-    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2],
+    p.add_argument('--scale', choices=tuple(SCALES), default='v2',
+                   help='preset of arms, seeds, budgets, --out and '
+                   '--docs-prefix (see SCALES); options given override it')
+    p.add_argument('--arms', nargs='+', choices=PROTOCOL_ARMS)
+    p.add_argument('--seeds', type=int, nargs='+',
                    help='seeds of mms, mae and scratch')
-    p.add_argument('--extra-arm-seeds', type=int, nargs='*', default=[0],
+    p.add_argument('--extra-arm-seeds', type=int, nargs='*',
                    help='seeds of blockwise and span')
     p.add_argument('--jobs', type=int, default=2,
                    help='runs at a time, each with cpu_count // jobs '
                    'threads (estimates known for 1 and 2)')
-    p.add_argument('--pretrain-epochs', type=int, default=1)
-    p.add_argument('--pretrain-synth', type=int, default=10000,
+    p.add_argument('--pretrain-epochs', type=int)
+    p.add_argument('--pretrain-synth', type=int,
                    help='rendered words added to the 6,725 real crops')
-    p.add_argument('--finetune-iters', type=int, default=1700)
+    p.add_argument('--finetune-iters', type=int)
     p.add_argument('--batch-size', type=int, default=64,
                    help='fine-tuning batch')
     p.add_argument('--recon-images', type=int, default=RECON_IMAGES,
                    help='held-out rendered words of the secondary '
                    'reconstruction measure')
-    p.add_argument('--no-probe', action='store_true',
-                   help='skip the secondary frozen-feature probe measure')
+    p.add_argument('--probe', action=argparse.BooleanOptionalAction,
+                   help='take the secondary frozen-feature probe measure '
+                   '(--no-probe: skip it)')
     p.add_argument('--probe-train-limit', type=int, default=None,
                    metavar='N', help='probe: at most N crops of each real '
                    'training split (default: all)')
@@ -142,17 +178,26 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('--benchmarks', nargs='+', default=None,
                    help='benchmark folders (default: STR_REAL/iiit5k_test '
                    'and STR_REAL/svt_test)')
-    p.add_argument('--out', default='work_dirs/reading_protocol')
+    p.add_argument('--out')
     p.add_argument('--write-docs', nargs='?', const='docs/results.md',
                    default=None, metavar='PAGE',
                    help='regenerate the marked sections of PAGE from '
                    'results.json')
+    p.add_argument('--docs-prefix',
+                   help='name prefix of the regions (<!-- BEGIN '
+                   'generated:PREFIX-table --> ...) and figures '
+                   '(figures/PREFIX_*.png) that --write-docs regenerates')
     p.add_argument('--docs-only', action='store_true',
                    help='only --write-docs from an existing results.json')
     p.add_argument('--plan', action='store_true',
                    help='print the runs and the estimated wall time, run '
                    'nothing')
+    p.set_defaults(**SCALES[scale])
     args = p.parse_args(argv)
+    try:
+        doc_section_names(args.docs_prefix)
+    except ValueError as e:
+        p.error(str(e))
     for name in ('jobs', 'recon_images', 'pretrain_epochs',
                  'finetune_iters', 'batch_size'):
         if getattr(args, name) < 1:
@@ -184,7 +229,7 @@ def plan(args) -> dict:
         i = slots.index(min(slots))
         slots[i] += seconds
         ends.append(slots[i])
-    if not args.no_probe:  # each run's probe, queued when the run ends
+    if args.probe:  # each run's probe, queued when the run ends
         for end in sorted(ends):
             i = slots.index(min(slots))
             slots[i] = max(slots[i], end) + SECONDS_PER_PROBE[
@@ -235,13 +280,14 @@ def main(argv: Optional[List[str]] = None) -> Optional[dict]:
                            extra_arm_seeds=args.extra_arm_seeds,
                            command=command, jobs=args.jobs,
                            recon_images=args.recon_images,
-                           probe=not args.no_probe,
+                           probe=args.probe,
                            probe_train_limit=args.probe_train_limit)
         print(f'wrote {osp.join(out, "results.json")} '
               f'({results["elapsed_seconds"] / 60:.1f} min wall, '
               f'{results["wall_seconds"] / 60:.1f} min of runs)')
     if args.write_docs:
-        for path in write_docs(results, args.write_docs):
+        for path in write_docs(results, args.write_docs,
+                               prefix=args.docs_prefix):
             print(f'wrote {path}')
     return results
 
