@@ -375,6 +375,11 @@ def test_doc_sections_from_hand_made_results(tmp_path):
         reading.doc_sections(res)['reading-v2-setup']
     assert '(checked from the training logs: equal)' in \
         sec['reading-v2-setup']
+    # only what ran is described: no scratch, blockwise or span here
+    assert 'fine-tuning 600 iterations of 64 (38,400 samples).\n' in \
+        sec['reading-v2-setup']
+    assert 'scratch' not in sec['reading-v2-setup']
+    assert 'blockwise' not in sec['reading-v2-setup']
 
 
 def test_doc_answer_says_when_no_arm_reads(tmp_path):
@@ -563,6 +568,9 @@ def test_tiny_protocol_writes_results(tiny_protocol, str_real_root):
     # different encoders, different features: the probes differ
     assert len({v['avg_ctc'] for v in probe['values'].values()}) == 3
     assert on_disk['jobs'] == 2
+    setup = reading.doc_sections(on_disk)['reading-v2-setup']
+    assert '; scratch skips pretraining.' in setup
+    assert 'blockwise and span' not in setup
     assert 0 < on_disk['elapsed_seconds']
     assert all(osp.isfile(f) for f in on_disk['figures'])
 

@@ -1184,9 +1184,12 @@ def doc_sections(results: dict, figure_dir: str = 'figures',
         + wall_text,
         f'- **Budget, equal for every arm (checked from the training '
         f'logs: {"equal" if results["budget"]["equal"] else "NOT equal"})**'
-        f': {_budget_text(results)}; scratch skips pretraining.',
-        f'- **Configs**: pretraining `{o["mms_config"]}` (mms; blockwise and '
-        f'span keep one of its strategies), `{o["mae_config"]}` (mae); '
+        f': {_budget_text(results)}'
+        + ('; scratch skips pretraining.' if 'scratch' in arms else '.'),
+        f'- **Configs**: pretraining `{o["mms_config"]}` (mms'
+        + ('; blockwise and span keep one of its strategies'
+           if {'blockwise', 'span'} & set(arms) else '')
+        + f'), `{o["mae_config"]}` (mae); '
         f'fine-tuning `{o["finetune_config"]}` with '
         f'{o["pretrain_synth"]:,} rendered words in the pretraining corpus.',
         '- **Seconds per run** (mean over seeds): ' + '; '.join(
