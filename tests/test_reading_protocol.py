@@ -619,6 +619,37 @@ def test_tiny_protocol_resumes(tiny_protocol, str_real_root):
         tool.main([a if a != '3' else '4' for a in argv])
 
 
+def test_tiny_protocol_arm_added_later(tiny_protocol, str_real_root,
+                                       tmp_path):
+    """An arm added to a finished protocol runs alone; the results say
+    which earlier call ran the others, and how long it took."""
+    import shutil
+    tool, argv, out, results = tiny_protocol
+    out2 = tmp_path / 'out'
+    shutil.copytree(out, out2)
+    argv2 = [str(out2) if a == str(out) else a for a in argv]
+    i = argv2.index('--arms')
+    assert argv2[i + 1:i + 4] == ['mms', 'mae', 'scratch']
+    argv2[i + 1:i + 4] = ['mms', 'scratch', 'span']  # span: new
+    argv2.insert(argv2.index('--extra-arm-seeds') + 1, '0')
+    first = json.loads((out2 / 'results.json').read_text())
+    again = tool.main(argv2)
+    assert sorted((r['arm'], r['seed']) for r in again['runs']) == [
+        ('mms', 0), ('scratch', 0), ('span', 0)]
+    for arm in ('mms', 'scratch'):  # not run again
+        assert (out2 / arm / 'seed0' / 'summary.json').read_text() == \
+            (out / arm / 'seed0' / 'summary.json').read_text()
+    assert (out2 / 'span' / 'seed0' / 'summary.json').is_file()
+    assert again['earlier'] == [
+        {k: first[k] for k in ('command', 'commit', 'date', 'jobs',
+                               'elapsed_seconds')}]
+    assert 'updated' not in again
+    setup = reading.doc_sections(again)['reading-v2-setup']
+    assert '**Wall time of this call: ' in setup
+    assert (f'Runs already done were taken from earlier calls: '
+            f'`{first["command"]}` (commit `{first["commit"]}`') in setup
+
+
 def test_plan_of_the_default_protocol():
     """The default budget: 11 runs, two at a time, sized for 120 min on the
     2-core CPU."""

@@ -1014,6 +1014,16 @@ def protocol(arms: Sequence[str], seeds: Sequence[int], opts: dict,
                 'elapsed_seconds') if k in prev})
             results['updated'] = dict(commit=git_commit(), date=now,
                                       command=command)
+    elif not all(fresh) and osp.isfile(previous):
+        # some runs come from earlier calls (e.g. an arm added later):
+        # say so, with when and how long those calls took
+        import json
+        with open(previous) as f:
+            prev = json.load(f)
+        if prev.get('opts') == opts:
+            results['earlier'] = prev.get('earlier', []) + [
+                {k: prev[k] for k in ('command', 'commit', 'date', 'jobs',
+                                      'elapsed_seconds') if k in prev}]
     results['reconstruction'] = reconstruction_measures(
         runs, opts, out_dir, recon_images)
     if probe:
@@ -1039,8 +1049,9 @@ def protocol(arms: Sequence[str], seeds: Sequence[int], opts: dict,
 DOC_PARTS = ('answer', 'setup', 'table', 'paired', 'curves', 'recon', 'probe')
 #: The default protocol's prefix (its regions: :data:`DOC_SECTIONS`).
 DOC_PREFIX = 'reading-v2'
-#: The recipe-scale run's prefix (`make reading-cpu-arms`: mms and mae at
-#: the recipe's pretraining and a longer fine-tuning, where arms read).
+#: The recipe-scale run's prefix (`make reading-protocol-recipe`: mms and
+#: mae at the recipe's pretraining and a longer fine-tuning, where arms
+#: read).
 RECIPE_DOC_PREFIX = 'reading-recipe'
 
 
@@ -1168,10 +1179,20 @@ def doc_sections(results: dict, figure_dir: str = 'figures',
     wall = results['wall_seconds']
     elapsed = results.get('elapsed_seconds')
     jobs = results.get('jobs', 1)
-    wall_text = (f'**Wall time: {elapsed / 60:.1f} min** ({jobs} runs at a '
+    earlier = results.get('earlier', [])
+    label = 'Wall time of this call' if earlier else 'Wall time'
+    wall_text = (f'**{label}: {elapsed / 60:.1f} min** ({jobs} runs at a '
                  f'time; the runs themselves took {wall / 60:.1f} min '
-                 'in all).' if elapsed is not None and jobs > 1 else
+                 'in all).'
+                 if elapsed is not None and jobs > 1 else
                  f'**Wall time of all runs: {wall / 60:.1f} min.**')
+    if earlier:
+        wall_text += (' Runs already done were taken from earlier calls: '
+                      + '; '.join(
+                          f'`{e.get("command", "?")}` (commit '
+                          f'`{e.get("commit", "?")}`, {e.get("date", "?")}, '
+                          f'{e.get("elapsed_seconds", 0) / 60:.1f} min wall)'
+                          for e in earlier) + '.')
     out[keys['setup']] = '\n'.join([
         '```bash', results['command'], '```', '',
         f'- **Code**: commit `{results["commit"]}`; {results["date"]}.'
