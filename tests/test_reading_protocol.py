@@ -648,6 +648,10 @@ def test_tiny_protocol_arm_added_later(tiny_protocol, str_real_root,
     assert '**Wall time of this call: ' in setup
     assert (f'Runs already done were taken from earlier calls: '
             f'`{first["command"]}` (commit `{first["commit"]}`') in setup
+    # called again with nothing to run: the earlier call stays on record
+    third = tool.main(argv2)
+    assert third['earlier'] == again['earlier']
+    assert third['updated'] and third['command'] == again['command']
 
 
 def test_plan_of_the_default_protocol():

@@ -1002,28 +1002,28 @@ def protocol(arms: Sequence[str], seeds: Sequence[int], opts: dict,
         paired={f'{a}-{b}': paired(runs, a, b, names) for a, b in PAIRS
                 if a in arms and b in arms},
         runs=[{k: v for k, v in r.items() if k != 'opts'} for r in runs])
+    # runs done by an earlier call with the same options
+    prev = None
     previous = osp.join(out_dir, 'results.json')
-    if not any(fresh) and osp.isfile(previous):
-        # nothing ran now: keep when, where, how and how long the runs ran
+    if not all(fresh) and osp.isfile(previous):
         import json
         with open(previous) as f:
             prev = json.load(f)
-        if prev.get('opts') == opts:
-            results.update({k: prev[k] for k in (
-                'command', 'commit', 'date', 'machine', 'jobs',
-                'elapsed_seconds') if k in prev})
-            results['updated'] = dict(commit=git_commit(), date=now,
-                                      command=command)
-    elif not all(fresh) and osp.isfile(previous):
+        if prev.get('opts') != opts:
+            prev = None
+    if prev and not any(fresh):
+        # nothing ran now: keep when, where, how and how long the runs ran
+        results.update({k: prev[k] for k in (
+            'command', 'commit', 'date', 'machine', 'jobs',
+            'elapsed_seconds', 'earlier') if k in prev})
+        results['updated'] = dict(commit=git_commit(), date=now,
+                                  command=command)
+    elif prev:
         # some runs come from earlier calls (e.g. an arm added later):
         # say so, with when and how long those calls took
-        import json
-        with open(previous) as f:
-            prev = json.load(f)
-        if prev.get('opts') == opts:
-            results['earlier'] = prev.get('earlier', []) + [
-                {k: prev[k] for k in ('command', 'commit', 'date', 'jobs',
-                                      'elapsed_seconds') if k in prev}]
+        results['earlier'] = prev.get('earlier', []) + [
+            {k: prev[k] for k in ('command', 'commit', 'date', 'jobs',
+                                  'elapsed_seconds') if k in prev}]
     results['reconstruction'] = reconstruction_measures(
         runs, opts, out_dir, recon_images)
     if probe:
