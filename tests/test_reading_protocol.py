@@ -654,11 +654,12 @@ def test_tiny_protocol_arm_added_later(tiny_protocol, str_real_root,
     assert third['updated'] and third['command'] == again['command']
 
 
-def test_plan_of_the_default_protocol():
+def test_plan_of_the_default_protocol(tmp_path):
     """The default budget: 11 runs, two at a time, sized for 120 min on the
-    2-core CPU."""
+    2-core CPU (an empty --out: runs found there are not estimated)."""
     tool = _load_tool('reading_protocol')
-    p = tool.main(['--plan'])
+    empty = ['--out', str(tmp_path)]
+    p = tool.main(['--plan'] + empty)
     assert p['runs'] == [('mms', 0), ('mae', 0), ('scratch', 0),
                          ('blockwise', 0), ('span', 0), ('mms', 1),
                          ('mae', 1), ('scratch', 1), ('mms', 2), ('mae', 2),
@@ -670,19 +671,48 @@ def test_plan_of_the_default_protocol():
     for arm, _ in p['runs']:
         slots[slots.index(min(slots))] += ft + (arm != 'scratch') * pre
     assert max(slots) - min(slots) < ft + pre  # balanced
-    runs_only = tool.main(['--plan', '--no-probe'])
+    assert p['done'] == []
+    runs_only = tool.main(['--plan', '--no-probe'] + empty)
     assert runs_only['minutes'] == pytest.approx((max(slots) + 30) / 60)
     # the 11 probes (90 s each on one thread) mostly fill the slot the
     # last run leaves idle: less than their 16.5 min, more than nothing
     assert 0 < p['minutes'] - runs_only['minutes'] < 11 * 90 / 60 / 2
     assert p['minutes'] < 120
-    one = tool.main(['--plan', '--jobs', '1'])
+    one = tool.main(['--plan', '--jobs', '1'] + empty)
     assert one['minutes'] == pytest.approx(
         (8 * 131 * 0.6 + 11 * (1700 * 0.38 + 90) + 11 * 60 + 30) / 60)
     for bad in (['--finetune-iters', '0'], ['--jobs', '0'],
                 ['--scale', 'huge'], ['--docs-prefix', 'Bad_Prefix']):
         with pytest.raises(SystemExit):
             tool.parse_args(bad)
+
+
+def test_plan_leaves_out_runs_done_before(tmp_path, capsys):
+    """Runs with a summary.json in --out are listed as done and not
+    estimated again; the estimate is that of the runs left."""
+    tool = _load_tool('reading_protocol')
+    opts = ['--plan', '--no-probe', '--out', str(tmp_path), '--arms', 'mms',
+            'scratch', '--seeds', '0', '1', '--extra-arm-seeds']
+    full = tool.main(opts)
+    for arm, seed in (('mms', 0), ('scratch', 1)):
+        path = tmp_path / arm / f'seed{seed}' / 'summary.json'
+        path.parent.mkdir(parents=True)
+        path.write_text('{}')
+    # an unfinished run (no summary.json) still counts as left
+    (tmp_path / 'mms' / 'seed1').mkdir()
+    capsys.readouterr()
+    p = tool.main(opts)
+    out = capsys.readouterr().out
+    assert p['runs'] == full['runs']
+    assert p['done'] == [('mms', 0), ('scratch', 1)]
+    assert '2 done before' in out and 'mms/0, scratch/1' in out
+    assert 'for the 2 runs left' in out
+    # left: mms/1 (pretraining + fine-tuning) and scratch/0 (fine-tuning),
+    # one on each slot
+    pre = -(-(6725 + 10000) // 128) * 1.02  # 1 epoch (v2)
+    ft = 1700 * 0.55 + 90
+    assert p['minutes'] == pytest.approx((pre + ft + 30) / 60)
+    assert full['minutes'] > p['minutes']
 
 
 def test_scales_preset_options_that_the_command_line_overrides():

@@ -81,7 +81,8 @@ from mmocr_mms.experiments.reading import (FINETUNE_CONFIG, MAE_CONFIG,
                                            DOC_PREFIX, RECIPE_DOC_PREFIX,
                                            RECON_IMAGES, REPO,
                                            doc_section_names, protocol,
-                                           protocol_runs, write_docs)
+                                           protocol_runs, run_summary_path,
+                                           write_docs)
 
 #: Seconds per pretraining iteration (batch 128) and per fine-tuning
 #: iteration (batch 64) of the hMLP TextViT-mini p8 under bfloat16 autocast
@@ -130,15 +131,16 @@ SCALES = {
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    # --scale picks the preset that becomes the other options' defaults,
+    # so it is read first; the main parser inherits it (one declaration)
     pre = argparse.ArgumentParser(add_help=False)
-    pre.add_argument('--scale', choices=tuple(SCALES), default='v2')
+    pre.add_argument('--scale', choices=tuple(SCALES), default='v2',
+                     help='preset of arms, seeds, budgets, --out and '
+                     '--docs-prefix (see SCALES); options given override it')
     scale = pre.parse_known_args(argv)[0].scale
     p = argparse.ArgumentParser(
-        description=__doc__.split('\n')[0],
+        description=__doc__.split('\n')[0], parents=[pre],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument('--scale', choices=tuple(SCALES), default='v2',
-                   help='preset of arms, seeds, budgets, --out and '
-                   '--docs-prefix (see SCALES); options given override it')
     p.add_argument('--arms', nargs='+', choices=PROTOCOL_ARMS)
     p.add_argument('--seeds', type=int, nargs='+',
                    help='seeds of mms, mae and scratch')
@@ -214,14 +216,19 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def plan(args) -> dict:
     """Runs and estimated wall time (see :data:`SECONDS_PER_ITER`): each
     run's estimate, the runs started in order on the first free of
-    ``--jobs`` slots."""
+    ``--jobs`` slots. Runs whose ``summary.json`` is already in ``--out``
+    (``done``) are left out of the estimate: the protocol takes them from
+    there when their budget options match."""
     runs = protocol_runs(args.arms, args.seeds, args.extra_arm_seeds)
+    out = osp.abspath(args.out)
+    done = [r for r in runs if osp.isfile(run_summary_path(out, *r))]
+    todo = [r for r in runs if r not in done]
     corpus = REAL_TRAIN_CROPS + args.pretrain_synth
     pre_iters = args.pretrain_epochs * -(-corpus // PRETRAIN_BATCH)
     rate = SECONDS_PER_ITER[min(args.jobs, 2)]
     slots = [0.0] * args.jobs
     ends = []
-    for arm, _ in runs:
+    for arm, _ in todo:
         seconds = (SECONDS_PER_RUN + args.finetune_iters * rate['finetune']
                    * args.batch_size / 64)
         if arm != 'scratch':
@@ -234,7 +241,8 @@ def plan(args) -> dict:
             i = slots.index(min(slots))
             slots[i] = max(slots[i], end) + SECONDS_PER_PROBE[
                 min(args.jobs, 2)]
-    return dict(runs=runs, pretrain_iters=pre_iters, corpus=corpus,
+    return dict(runs=runs, done=done, pretrain_iters=pre_iters,
+                corpus=corpus,
                 minutes=(max(slots) + SECONDS_AFTER_RUNS) / 60)
 
 
@@ -245,11 +253,17 @@ def main(argv: Optional[List[str]] = None) -> Optional[dict]:
         p = plan(args)
         print(f'{len(p["runs"])} runs: '
               + ', '.join(f'{a}/{s}' for a, s in p['runs']))
+        if p['done']:
+            print(f'{len(p["done"])} done before in {out} (not run again '
+                  'if their budget options match): '
+                  + ', '.join(f'{a}/{s}' for a, s in p['done']))
         print(f'pretraining {p["pretrain_iters"]} iterations of '
               f'{PRETRAIN_BATCH} ({p["corpus"]:,} images x '
               f'{args.pretrain_epochs} epochs), fine-tuning '
               f'{args.finetune_iters} iterations of {args.batch_size}')
-        print(f'estimated wall time on the 2-core CPU: '
+        left = (f' for the {len(p["runs"]) - len(p["done"])} runs left'
+                if p['done'] else '')
+        print(f'estimated wall time on the 2-core CPU{left}: '
               f'{p["minutes"]:.0f} min')
         return p
     if args.docs_only:
