@@ -646,12 +646,55 @@ def test_tiny_protocol_arm_added_later(tiny_protocol, str_real_root,
     assert 'updated' not in again
     setup = reading.doc_sections(again)['reading-v2-setup']
     assert '**Wall time of this call: ' in setup
+    # the sum of run times covers every run, not only this call's
+    assert 'the runs themselves, those of earlier calls included, took' \
+        in setup
     assert (f'Runs already done were taken from earlier calls: '
             f'`{first["command"]}` (commit `{first["commit"]}`') in setup
     # called again with nothing to run: the earlier call stays on record
     third = tool.main(argv2)
     assert third['earlier'] == again['earlier']
     assert third['updated'] and third['command'] == again['command']
+
+
+def test_probe_result_kept_for_the_same_settings(tmp_path, monkeypatch,
+                                                capsys):
+    """A run's probe is trained once per settings: called again it returns
+    the stored result; other settings remove the cached features first."""
+    calls = []
+
+    def fake_run_probe(args, backbone, seed, cache_dir, sets):
+        calls.append(sorted(sets))
+        feats = osp.join(cache_dir, 'feats_concat_train_0.pt')
+        found = osp.isfile(feats)
+        with open(feats, 'w') as f:
+            f.write('features')
+        return dict(iiit5k_test=0.25 * len(calls), train_acc=0.5,
+                    features_found=found, train_stats=dict(kept=3))
+
+    from mmocr_mms.experiments import mms_vs_mae
+    monkeypatch.setattr(mms_vs_mae, 'run_probe', fake_run_probe)
+    monkeypatch.setattr(reading, 'probe_backbone', lambda run: None)
+    run = dict(arm='mms', seed=0, run_dir=str(tmp_path / 'mms' / 'seed0'))
+    sets = dict(train=[dict(type='T', indices=100)],
+                iiit5k_test=[dict(type='T')])
+    first = reading._probe_run(run, sets)
+    assert first == dict(iiit5k_test=0.25, train_acc=0.5,
+                         features_found=False, train_stats=dict(kept=3))
+    again = reading._probe_run(run, sets)
+    assert again == first and len(calls) == 1
+    assert 'done before' in capsys.readouterr().out
+    # another training limit: trained again on freshly extracted features
+    other = dict(sets, train=[dict(type='T', indices=50)])
+    third = reading._probe_run(run, other)
+    assert len(calls) == 2 and third['iiit5k_test'] == 0.5
+    assert third["features_found"] is False
+    assert 'other probe settings' in capsys.readouterr().out
+    # an interrupted probe (no result.json) with the same settings keeps
+    # its features and trains again
+    os.remove(osp.join(run['run_dir'], 'probe', 'result.json'))
+    fourth = reading._probe_run(run, other)
+    assert len(calls) == 3 and fourth["features_found"] is True
 
 
 def test_plan_of_the_default_protocol(tmp_path):

@@ -797,18 +797,52 @@ def probe_backbone(run: dict):
 
 
 def _probe_run(run: dict, sets: Dict[str, List[dict]]) -> dict:
-    """The probe of one run (:func:`probe_measures`; a worker's task)."""
+    """The probe of one run (:func:`probe_measures`; a worker's task).
+
+    Its folder ``<run_dir>/probe`` holds ``settings.json`` (:data:`PROBE`
+    and ``sets``), the cached features and, once done, ``result.json``. A
+    done probe with the same settings is not trained again (a resumed
+    protocol); features cached under other settings (another
+    ``--probe-train-limit``, other benchmarks) are removed first, so they
+    are never reused for the wrong crops."""
+    import json
+    import os
+    import shutil
     from types import SimpleNamespace
 
     from .mms_vs_mae import run_probe
     t0 = time.perf_counter()
+    name = f'probe {run["arm"]} seed {run["seed"]}'
+    cache_dir = osp.join(run['run_dir'], 'probe')
+    settings = json.loads(json.dumps(dict(PROBE, sets=sets), default=str))
+    settings_path = osp.join(cache_dir, 'settings.json')
+    result_path = osp.join(cache_dir, 'result.json')
+    stored = None
+    if osp.isfile(settings_path):
+        with open(settings_path) as f:
+            stored = json.load(f)
+    if stored == settings and osp.isfile(result_path):
+        with open(result_path) as f:
+            out = json.load(f)
+        print(f'{name}: done before ({result_path})', flush=True)
+        return out
+    if stored != settings and osp.isdir(cache_dir):
+        print(f'{name}: removing {cache_dir} (other probe settings)',
+              flush=True)
+        shutil.rmtree(cache_dir)
+    os.makedirs(cache_dir, exist_ok=True)
+    with open(settings_path, 'w') as f:
+        json.dump(settings, f, indent=1)
     args = SimpleNamespace(
         probe_epochs=PROBE['epochs'], probe_lr=PROBE['lr'],
         probe_batch=PROBE['batch_size'], probe_pool=PROBE['pool'],
         probe_schedule=PROBE['schedule'])
-    out = run_probe(args, probe_backbone(run), run['seed'],
-                    osp.join(run['run_dir'], 'probe'), sets=sets)
-    print(f'probe {run["arm"]} seed {run["seed"]}: ' + ', '.join(
+    out = run_probe(args, probe_backbone(run), run['seed'], cache_dir,
+                    sets=sets)
+    out = json.loads(json.dumps(out))  # as a resumed protocol reads it
+    with open(result_path, 'w') as f:
+        json.dump(out, f, indent=1)
+    print(f'{name}: ' + ', '.join(
         f'{n} {100 * out[n]:.2f}%' for n in sets if n != 'train')
         + f' ({time.perf_counter() - t0:.0f} s)', flush=True)
     return out
@@ -962,9 +996,9 @@ def protocol(arms: Sequence[str], seeds: Sequence[int], opts: dict,
     Returns:
         The results (as written to ``results.json``); ``wall_seconds`` is
         the sum of the runs' times, ``elapsed_seconds`` the wall time of
-        this call, secondary measures included (resumed runs cost
-        nothing; each run's probe is queued as soon as the run ends, so
-        it fills a slot the last runs leave idle). When every run was done
+        this call, secondary measures included (runs and probes done
+        before cost nothing; each run's probe is queued as soon as the run
+        ends, so it fills a slot the last runs leave idle). When every run was done
         before, the command, commit, date, machine, jobs and elapsed time
         of the existing ``results.json`` (same options) are kept and this
         call is recorded as ``updated``.
@@ -1181,9 +1215,10 @@ def doc_sections(results: dict, figure_dir: str = 'figures',
     jobs = results.get('jobs', 1)
     earlier = results.get('earlier', [])
     label = 'Wall time of this call' if earlier else 'Wall time'
+    runs_of = ', those of earlier calls included' if earlier else ''
     wall_text = (f'**{label}: {elapsed / 60:.1f} min** ({jobs} runs at a '
-                 f'time; the runs themselves took {wall / 60:.1f} min '
-                 'in all).'
+                 f'time; the runs themselves{runs_of} took '
+                 f'{wall / 60:.1f} min in all).'
                  if elapsed is not None and jobs > 1 else
                  f'**Wall time of all runs: {wall / 60:.1f} min.**')
     if earlier:

@@ -47,8 +47,12 @@ reconstructions by each arm of the lowest seed); and a linear CTC probe
 on the frozen encoder each run fine-tuned from (pretrained, or scratch's
 random init), trained on the real training crops and scored on the same
 benchmarks (~1 min per run; ``--no-probe`` skips it). A run whose
-``summary.json`` exists is not run again, so an interrupted protocol
-resumes where it stopped (with the same options; others are refused).
+``summary.json`` exists is not run again (with the same options; others
+are refused), nor a probe whose ``probe/result.json`` exists with the same
+settings, so an interrupted protocol resumes with what it had not
+finished (an unfinished run starts again from its beginning). Runs added
+later (another arm or seed) run alone and the results record the earlier
+calls.
 
 ``--write-docs`` regenerates the marked word-accuracy sections of
 docs/results.md from ``results.json`` (``--docs-only`` does that without
@@ -188,7 +192,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('--docs-prefix',
                    help='name prefix of the regions (<!-- BEGIN '
                    'generated:PREFIX-table --> ...) and figures '
-                   '(figures/PREFIX_*.png) that --write-docs regenerates')
+                   '(figures/PREFIX_*.png, dashes as underscores) that '
+                   '--write-docs regenerates')
     p.add_argument('--docs-only', action='store_true',
                    help='only --write-docs from an existing results.json')
     p.add_argument('--plan', action='store_true',

@@ -115,7 +115,7 @@ def parse_args(argv=None):
                    help='rendered words (no labels) in the pretraining '
                    'corpus, rendered first with all cores')
     p.add_argument('--pretrain-epochs', type=int, default=None,
-                   help='fixed pretraining epochs (>= 2) instead of fitting '
+                   help='fixed pretraining epochs (>= 1) instead of fitting '
                    'them to the deadline')
     p.add_argument('--finetune-iters', type=int, default=None,
                    help='fixed fine-tuning iterations instead of fitting '
