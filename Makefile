@@ -15,7 +15,7 @@ help:
 	@echo "make reading-cpu - CPU recipe: CTC fine-tuning + IIIT5K/SVT (~1 h, 2 cores)"
 	@echo "make reading-cpu-mms - the same with MMS pretraining first (~1 h in all, 2 cores)"
 	@echo "make reading-protocol - MMS vs MAE vs scratch x 3 seeds, word accuracy (~2 h, 2 cores)"
-	@echo "make reading-protocol-recipe - MMS vs MAE x 2 seeds at the recipe's scale (~1 h 40, 2 cores)"
+	@echo "make reading-protocol-recipe - MMS vs MAE vs scratch x 3 seeds at the recipe's scale (~3 h 45, 2 cores, resumable)"
 	@echo "make peer-deps  - optional: rapidocr (PP-OCR peer of tools/benchmark_infer.py)"
 	@echo "make mmcv-full  - optional: build compiled mmcv 2.0.1 (~45 min, not in CI)"
 

@@ -758,7 +758,7 @@ def test_plan_leaves_out_runs_done_before(tmp_path, capsys):
     assert full['minutes'] > p['minutes']
 
 
-def test_scales_preset_options_that_the_command_line_overrides():
+def test_scales_preset_options_that_the_command_line_overrides(tmp_path):
     tool = _load_tool('reading_protocol')
     v2 = tool.parse_args([])
     assert (v2.scale, v2.arms, v2.seeds, v2.extra_arm_seeds,
@@ -771,7 +771,7 @@ def test_scales_preset_options_that_the_command_line_overrides():
     assert (rec.arms, rec.seeds, rec.extra_arm_seeds, rec.pretrain_epochs,
             rec.pretrain_synth, rec.finetune_iters, rec.probe, rec.out,
             rec.docs_prefix) == (
-        ['mms', 'mae'], [0, 1], [], 3, 20000, 4000, False,
+        ['mms', 'mae', 'scratch'], [0, 1, 2], [], 3, 20000, 4000, False,
         'work_dirs/reading_protocol_recipe', 'reading-recipe')
     # given options win, wherever --scale stands
     mixed = tool.parse_args(['--finetune-iters', '50', '--scale', 'recipe',
@@ -779,10 +779,14 @@ def test_scales_preset_options_that_the_command_line_overrides():
     assert (mixed.finetune_iters, mixed.probe, mixed.seeds,
             mixed.pretrain_epochs) == (50, True, [3], 3)
     assert tool.parse_args(['--no-probe']).probe is False
-    # the recipe scale: 4 runs, two at a time, ~100 min
-    p = tool.main(['--plan', '--scale', 'recipe'])
-    assert p['runs'] == [('mms', 0), ('mae', 0), ('mms', 1), ('mae', 1)]
+    # the recipe scale: 9 runs, two at a time
+    p = tool.main(['--plan', '--scale', 'recipe', '--out', str(tmp_path)])
+    assert p['runs'] == [(arm, seed) for seed in (0, 1, 2)
+                         for arm in ('mms', 'mae', 'scratch')]
     assert p['corpus'] == 6725 + 20000
     assert p['pretrain_iters'] == 3 * -(-(6725 + 20000) // 128) == 627
-    per_run = 627 * 1.02 + 4000 * 0.55 + 90
-    assert p['minutes'] == pytest.approx((2 * per_run + 30) / 60)
+    ft, pre = 4000 * 0.55 + 90, 627 * 1.02
+    slots = [0.0, 0.0]
+    for arm, _ in p['runs']:
+        slots[slots.index(min(slots))] += ft + (arm != 'scratch') * pre
+    assert p['minutes'] == pytest.approx((max(slots) + 30) / 60)

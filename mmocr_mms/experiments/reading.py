@@ -1215,7 +1215,7 @@ def doc_sections(results: dict, figure_dir: str = 'figures',
     jobs = results.get('jobs', 1)
     earlier = results.get('earlier', [])
     label = 'Wall time of this call' if earlier else 'Wall time'
-    runs_of = ', those of earlier calls included' if earlier else ''
+    runs_of = ', those of earlier calls included,' if earlier else ''
     wall_text = (f'**{label}: {elapsed / 60:.1f} min** ({jobs} runs at a '
                  f'time; the runs themselves{runs_of} took '
                  f'{wall / 60:.1f} min in all).'

@@ -11,9 +11,10 @@ at equal budgets, with seeds (issue 14).
 ``--scale`` picks a preset of the arms, seeds, budgets, output folder and
 docs regions (:data:`SCALES`; the defaults shown above are ``v2``'s);
 options given on the command line override it. ``--scale recipe``
-(`make reading-protocol-recipe`) compares mms and mae with 2 seeds at the
-reading recipe's pretraining (3 epochs) and 4,000 fine-tuning iterations,
-where the recognizers read (~100 min on the 2-core CPU).
+(`make reading-protocol-recipe`) compares mms, mae and scratch with 3
+seeds at the reading recipe's pretraining (3 epochs) and 4,000 fine-tuning
+iterations, where the recognizers read (~3 h 45 min on the 2-core CPU;
+``--plan`` shows what is left of an interrupted call).
 
 Per arm and seed, the stages of the reading recipe
 (``tools/experiments/reading_recipe.py``; stages in
@@ -116,17 +117,18 @@ PRETRAIN_BATCH = 128
 #: Protocol scales (``--scale``): the defaults of every option below that
 #: a scale sets; options given on the command line override them.
 #: ``v2``: the 11-run protocol sized for 120 min (nothing reads at its
-#: 1,700 fine-tuning iterations). ``recipe``: mms and mae, 2 seeds, at the
-#: reading recipe's pretraining (3 epochs over the real crops + 20,000
-#: rendered words) and 4,000 fine-tuning iterations, where the recognizers
-#: read (~100 min, 2 runs at a time); its docs regions are
-#: ``reading-recipe-*``.
+#: 1,700 fine-tuning iterations). ``recipe``: mms, mae and scratch, 3 seeds,
+#: at the reading recipe's pretraining (3 epochs over the real crops +
+#: 20,000 rendered words) and 4,000 fine-tuning iterations, where the
+#: recognizers read (~3 h 45 min, 2 runs at a time; it resumes, so it can
+#: run in parts); its docs regions are ``reading-recipe-*``.
 SCALES = {
     'v2': dict(arms=['mms', 'mae', 'scratch', 'blockwise', 'span'],
                seeds=[0, 1, 2], extra_arm_seeds=[0], pretrain_epochs=1,
                pretrain_synth=10000, finetune_iters=1700, probe=True,
                out='work_dirs/reading_protocol', docs_prefix=DOC_PREFIX),
-    'recipe': dict(arms=['mms', 'mae'], seeds=[0, 1], extra_arm_seeds=[],
+    'recipe': dict(arms=['mms', 'mae', 'scratch'], seeds=[0, 1, 2],
+                   extra_arm_seeds=[],
                    pretrain_epochs=3, pretrain_synth=20000,
                    finetune_iters=4000, probe=False,
                    out='work_dirs/reading_protocol_recipe',
