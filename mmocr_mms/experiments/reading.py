@@ -998,10 +998,10 @@ def protocol(arms: Sequence[str], seeds: Sequence[int], opts: dict,
         the sum of the runs' times, ``elapsed_seconds`` the wall time of
         this call, secondary measures included (runs and probes done
         before cost nothing; each run's probe is queued as soon as the run
-        ends, so it fills a slot the last runs leave idle). When every run was done
-        before, the command, commit, date, machine, jobs and elapsed time
-        of the existing ``results.json`` (same options) are kept and this
-        call is recorded as ``updated``.
+        ends, so it fills a slot the last runs leave idle). When every run
+        was done before, the command, commit, date, machine, jobs and
+        elapsed time of the existing ``results.json`` (same options) are
+        kept and this call is recorded as ``updated``.
     """
     import datetime
     import os
@@ -1083,9 +1083,9 @@ def protocol(arms: Sequence[str], seeds: Sequence[int], opts: dict,
 DOC_PARTS = ('answer', 'setup', 'table', 'paired', 'curves', 'recon', 'probe')
 #: The default protocol's prefix (its regions: :data:`DOC_SECTIONS`).
 DOC_PREFIX = 'reading-v2'
-#: The recipe-scale run's prefix (`make reading-protocol-recipe`: mms and
-#: mae at the recipe's pretraining and a longer fine-tuning, where arms
-#: read).
+#: The recipe-scale run's prefix (`make reading-protocol-recipe`: mms, mae
+#: and scratch at the recipe's pretraining and a longer fine-tuning, where
+#: arms read).
 RECIPE_DOC_PREFIX = 'reading-recipe'
 
 
